@@ -1,0 +1,112 @@
+"""Data passed between the core's stages: motion frames, phase events, reps and sets.
+
+Phase names are fixed by the design: eccentric, bottom_pause, concentric, top_pause. "Bottom" is the
+end of the eccentric (lengthened position) and "top" the end of the concentric, whatever the
+direction of travel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from tempocoach.sensors.base import FloatArray
+
+
+class Phase(StrEnum):
+    ECCENTRIC = "eccentric"
+    BOTTOM_PAUSE = "bottom_pause"
+    CONCENTRIC = "concentric"
+    TOP_PAUSE = "top_pause"
+
+
+# The order phases follow within a rep, by where the rep starts.
+ECCENTRIC_FIRST = (Phase.ECCENTRIC, Phase.BOTTOM_PAUSE, Phase.CONCENTRIC, Phase.TOP_PAUSE)
+CONCENTRIC_FIRST = (Phase.CONCENTRIC, Phase.TOP_PAUSE, Phase.ECCENTRIC, Phase.BOTTOM_PAUSE)
+
+
+@dataclass(frozen=True)
+class MotionFrame:
+    """The tracker's output for one batch: the motion signal the detector reads.
+
+    position: metres along gravity (translation lifts) or radians of joint angle (rotation lifts),
+    signed so that the concentric moves it in +direction. velocity: its time derivative.
+    still: True where the sensor is judged at rest (no translation and no rotation).
+    """
+
+    t_s: FloatArray
+    position: FloatArray
+    velocity: FloatArray
+    still: np.ndarray
+    unit: str = "m"  # "m" or "rad"
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    phase: Phase
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One finished rep: its phases in the order they happened (absent pauses may be missing)."""
+
+    index: int
+    phases: tuple[PhaseSpan, ...]
+    range_of_motion: float = 0.0  # metres or radians, whichever the motion signal uses
+
+    @property
+    def start_s(self) -> float:
+        return self.phases[0].start_s
+
+    @property
+    def end_s(self) -> float:
+        return self.phases[-1].end_s
+
+    def span(self, phase: Phase) -> PhaseSpan | None:
+        return next((p for p in self.phases if p.phase is phase), None)
+
+    def duration_of(self, phase: Phase) -> float:
+        span = self.span(phase)
+        return span.duration_s if span is not None else 0.0
+
+
+@dataclass(frozen=True)
+class PhaseEvent:
+    """Emitted by the detector as soon as it is sure of something.
+
+    kind "phase": `phase` of rep `rep_index` started at `start_s`.
+    kind "rep": rep `rep_index` is finished; `rep` holds its phases.
+    detected_s is the sample time at which the detector decided (detected_s - start_s is its delay).
+    """
+
+    kind: str
+    rep_index: int
+    start_s: float
+    detected_s: float
+    phase: Phase | None = None
+    rep: Rep | None = None
+
+
+@dataclass
+class SetRecord:
+    """Everything known about one set after it ends; the report and the logbook read this."""
+
+    exercise: str
+    tempo: str
+    placement: str
+    reps: list[Rep] = field(default_factory=list)
+    events: list[PhaseEvent] = field(default_factory=list)
+    motion: MotionFrame | None = None
+    transcript: list[tuple[float, str]] = field(default_factory=list)
+    source: str = ""

@@ -1,0 +1,124 @@
+"""The contract every sensor profile module implements (one module per device family).
+
+A profile holds both sides of one wire format, like bumble's profiles: the client side
+(`recognises`, `start_writes`, `stop_writes`, `Decoder`) used by sensors/ble.py against a real or
+emulated device, and the device side (`Encoder`, `handle_write`) used by sensors/emulator.py to serve
+simulated samples as that vendor's GATT peripheral. Round-trip tests pair the two.
+
+Units are converted to SI in exactly one place: the profile's Decoder.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from tempocoach.sensors.base import ImuBatch
+
+
+@dataclass(frozen=True)
+class GattWrite:
+    """One write the client sends to configure, start or stop the device."""
+
+    char_uuid: str
+    data: bytes
+    response: bool = True
+
+
+@dataclass(frozen=True)
+class CharSpec:
+    """One characteristic the emulated peripheral exposes."""
+
+    uuid: str
+    properties: tuple[str, ...]  # "read", "write", "write-without-response", "notify", "indicate"
+    initial_value: bytes = b""
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    uuid: str
+    characteristics: tuple[CharSpec, ...]
+
+
+@dataclass
+class DecodeStats:
+    """What the decoder dropped and why; a live session reports these instead of crashing."""
+
+    packets: int = 0
+    samples: int = 0
+    malformed: int = 0
+    lost_samples: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Decoder(ABC):
+    """Client side: bytes from a notification -> ImuBatch in SI units, timestamps on the device clock
+    (or reconstructed from arrival times and the nominal rate where the device sends none).
+
+    Never raises on bad bytes: a malformed packet is counted in `stats` and yields None.
+    """
+
+    def __init__(self, rate_hz: float) -> None:
+        self.rate_hz = rate_hz
+        self.stats = DecodeStats()
+
+    @abstractmethod
+    def decode(self, char_uuid: str, data: bytes, arrival_s: float) -> ImuBatch | None: ...
+
+
+class Encoder(ABC):
+    """Device side: samples (SI) -> the notification payloads the real device would send."""
+
+    def __init__(self, rate_hz: float) -> None:
+        self.rate_hz = rate_hz
+
+    @abstractmethod
+    def encode(self, batch: ImuBatch) -> list[tuple[str, bytes]]:
+        """(char_uuid, payload) pairs in send order."""
+
+    def handle_write(self, char_uuid: str, data: bytes) -> list[tuple[str, bytes]]:
+        """React to a client write (commands); return (char_uuid, payload) responses to notify or
+        indicate. The default accepts everything silently."""
+        return []
+
+    @property
+    def streaming(self) -> bool:
+        """Whether the client has started the stream (the emulator only sends samples then)."""
+        return True
+
+
+class SensorProfile(ABC):
+    """A device family: how to recognise it, talk to it, and decode/encode its samples."""
+
+    family: ClassVar[str]  # short id used on the command line: "polar", "witmotion", ...
+    display_name: ClassVar[str]
+    default_rate_hz: ClassVar[float]
+    advertised_name: ClassVar[str]  # a typical advertised name, used by the emulator
+
+    @classmethod
+    @abstractmethod
+    def recognises(cls, name: str | None, service_uuids: list[str]) -> bool: ...
+
+    @abstractmethod
+    def services(self) -> list[ServiceSpec]:
+        """The GATT services the device exposes (the emulator builds these)."""
+
+    @abstractmethod
+    def advertised_service_uuids(self) -> list[str]: ...
+
+    @abstractmethod
+    def notify_uuids(self) -> list[str]:
+        """Characteristics the client subscribes to, in order."""
+
+    @abstractmethod
+    def start_writes(self, rate_hz: float) -> list[GattWrite]: ...
+
+    @abstractmethod
+    def stop_writes(self) -> list[GattWrite]: ...
+
+    @abstractmethod
+    def decoder(self, rate_hz: float) -> Decoder: ...
+
+    @abstractmethod
+    def encoder(self, rate_hz: float) -> Encoder: ...
