@@ -1,0 +1,1 @@
+"""Coaching: focus choice, live cues and the post-set report."""
