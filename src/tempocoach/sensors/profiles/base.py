@@ -24,6 +24,7 @@ class GattWrite:
     char_uuid: str
     data: bytes
     response: bool = True
+    pause_after_s: float = 0.0  # the device needs this long before the next write (WitMotion unlock)
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,22 @@ class Decoder(ABC):
     def __init__(self, rate_hz: float) -> None:
         self.rate_hz = rate_hz
         self.stats = DecodeStats()
+        self._pending_writes: list[GattWrite] = []
 
     @abstractmethod
     def decode(self, char_uuid: str, data: bytes, arrival_s: float) -> ImuBatch | None: ...
+
+    def take_writes(self) -> list[GattWrite]:
+        """Writes the device's answers call for (MetaWear: configure once the chip is known).
+
+        The client calls this after every decode() and sends what it returns, in order; the list is
+        then empty until the decoder learns something new. Most profiles never queue anything.
+        """
+        writes, self._pending_writes = self._pending_writes, []
+        return writes
+
+    def queue_write(self, write: GattWrite) -> None:
+        self._pending_writes.append(write)
 
 
 class Encoder(ABC):
@@ -89,7 +103,11 @@ class Encoder(ABC):
 
 
 class SensorProfile(ABC):
-    """A device family: how to recognise it, talk to it, and decode/encode its samples."""
+    """A device family: how to recognise it, talk to it, and decode/encode its samples.
+
+    Use one instance per connection: stop_writes() may depend on what start_writes() chose or on
+    what the decoder made by decoder() learned from the device (e.g. the MetaWear IMU chip).
+    """
 
     family: ClassVar[str]  # short id used on the command line: "polar", "witmotion", ...
     display_name: ClassVar[str]
@@ -110,6 +128,10 @@ class SensorProfile(ABC):
     @abstractmethod
     def notify_uuids(self) -> list[str]:
         """Characteristics the client subscribes to, in order."""
+
+    def nearest_rate_hz(self, rate_hz: float) -> float:
+        """The rate the device will really run at when asked for rate_hz (devices have fixed sets)."""
+        return rate_hz
 
     @abstractmethod
     def start_writes(self, rate_hz: float) -> list[GattWrite]: ...
