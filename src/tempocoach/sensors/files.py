@@ -189,7 +189,7 @@ class ReadReport:
     def summary(self) -> str:
         parts = [
             f"{self.format}: {self.rows_read} rows -> {self.samples} samples over {self.duration_s:.2f} s "
-            f"({self.effective_rate_hz:.1f} Hz effective, median period {self.median_rate_hz:.1f} Hz)",
+            f"({self.effective_rate_hz:.1f} Hz effective, {self.median_rate_hz:.1f} Hz by median period)",
             f"{self.repeated_values} repeated values {'dropped' if self.repeated_values_dropped else 'kept'}",
             f"{self.repeated_timestamps} equal timestamps spread",
             f"{self.reordered_rows} reordered",
