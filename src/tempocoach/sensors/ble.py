@@ -401,3 +401,4 @@ class BleSensorSource:
             await self._send(client, self.profile.stop_writes())
         with contextlib.suppress(*_BLE_FAILURES):
             await asyncio.wait_for(client.disconnect(), _COMMAND_TIMEOUT_S)
+

@@ -414,3 +414,4 @@ class EmulatedWorld:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+

@@ -1,0 +1,100 @@
+"""What a `--device` option opens: a real BLE sensor, or `emulated:<family>` (a simulated lifter served
+as that vendor's BLE peripheral on an in-process bumble link, read through the same bleak client)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from tempocoach.errors import DeviceError
+from tempocoach.sensors.base import ImuBatch, Source
+from tempocoach.sensors.ble import BleSensorSource, ReconnectPolicy, registered_profiles
+from tempocoach.sensors.emulator import EMULATED_PREFIX, EmulatedSensor, EmulatedWorld
+from tempocoach.sensors.profiles.base import SensorProfile
+
+
+class EmulatedSource:
+    """A Source for `--device emulated:<family>`: one emulated sensor in its own world, streamed through
+    the real client (BleSensorSource over bleak over bumble). Ends when the sensor has served everything."""
+
+    def __init__(
+        self,
+        sensor: EmulatedSensor,
+        *,
+        profiles: list[SensorProfile] | None = None,
+        reconnect: ReconnectPolicy | None = None,
+        settle_s: float = 0.1,
+    ) -> None:
+        self.sensor = sensor
+        self.source: BleSensorSource | None = None
+        self._profiles = profiles
+        self._reconnect = reconnect
+        self._settle_s = settle_s  # notifications still on the link when the sensor runs out
+
+    @property
+    def name(self) -> str:
+        return f"{EMULATED_PREFIX}{self.sensor.profile.family} ({self.sensor.name})"
+
+    async def stop(self) -> None:
+        if self.source is not None:
+            await self.source.stop()
+
+    async def batches(self) -> AsyncIterator[ImuBatch]:
+        async with EmulatedWorld([self.sensor]) as world:
+            source = self.source = BleSensorSource(
+                self.sensor.address,
+                rate_hz=self.sensor.rate_hz,
+                scanner_kwargs=world.scanner_kwargs,
+                client_kwargs=world.client_kwargs,
+                profiles=self._profiles,
+                reconnect=self._reconnect,
+                scan_timeout_s=2.0,
+                connect_timeout_s=2.0,
+                clock=self.sensor.now_s,
+            )
+
+            async def stop_when_served() -> None:
+                await self.sensor.finished.wait()
+                await asyncio.sleep(self._settle_s)
+                await source.stop()
+
+            watcher = asyncio.get_running_loop().create_task(stop_when_served())
+            try:
+                async for batch in source.batches():
+                    yield batch
+            finally:
+                watcher.cancel()
+
+
+def open_source(
+    device: str,
+    *,
+    family: str | None = None,
+    rate_hz: float | None = None,
+    exercise: str = "back-squat",
+    tempo: str = "31X0",
+    reps: int = 6,
+    placement: str = "bar",
+    speed: float | None = 1.0,
+    seed: int = 1,
+    reconnect: ReconnectPolicy | None = None,
+) -> Source:
+    """The Source behind a `--device` option: a real sensor by address or name, or `emulated:<family>`
+    (a simulated lifter doing `reps` of `exercise` at `tempo`, served as that vendor's BLE peripheral
+    at `speed` times real time)."""
+    if not device.startswith("emulated:"):
+        return BleSensorSource(device, family=family, rate_hz=rate_hz, reconnect=reconnect)
+    from tempocoach.sensors.simulator import simulate_set
+
+    wanted = family or device.removeprefix("emulated:")
+    profiles = {p.family: p for p in registered_profiles()}
+    if wanted not in profiles:
+        choices = ", ".join(f"emulated:{f}" for f in profiles)
+        raise DeviceError(f"--device {device}: no emulated sensor family {wanted!r}; choose one of {choices}")
+    profile = profiles[wanted]
+    rate = profile.nearest_rate_hz(rate_hz or profile.default_rate_hz)
+    sim = simulate_set(
+        exercise=exercise, tempo=tempo, reps=reps, placement=placement, rate_hz=rate, seed=seed
+    )
+    sensor = EmulatedSensor(type(profile)(), sim.batch, rate, speed=speed)
+    return EmulatedSource(sensor, reconnect=reconnect)
