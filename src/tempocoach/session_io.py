@@ -1,0 +1,122 @@
+"""The session's outputs: a voice (the audio CuePlayer, or silence) and a display (terminal or list).
+
+Times given to a Voice are on the session clock. A coach's cues carry sample-clock times; the caller
+passes the shift that maps them onto the session clock. A voice that fails (no sound card) is the
+player's business: it falls back to silence and reports once through `on_notice`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar, Protocol
+
+from rich.console import Console
+
+from tempocoach.rest import Clock
+
+
+class Voice(Protocol):
+    def say(self, text: str, at_s: float, priority: int = 1) -> None: ...
+
+    def cue(self, cue: Any, shift_s: float) -> None: ...
+
+    def pump(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Display(Protocol):
+    def show(self, text: str, kind: str = "info") -> None: ...
+
+
+class SilentVoice:
+    def say(self, text: str, at_s: float, priority: int = 1) -> None:
+        return None
+
+    def cue(self, cue: Any, shift_s: float) -> None:
+        return None
+
+    def pump(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class ListDisplay:
+    """Keeps what would be shown (tests, and a quiet mode)."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def show(self, text: str, kind: str = "info") -> None:
+        self.lines.append((kind, text))
+
+
+class ConsoleDisplay:
+    """Spoken words, notes and warnings on the terminal, one line each."""
+
+    STYLES: ClassVar[dict[str, str]] = {"say": "bold cyan", "info": "dim", "warn": "yellow", "set": "bold"}
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False)
+
+    def show(self, text: str, kind: str = "info") -> None:
+        prefix = "» " if kind == "say" else ""
+        self.console.print(f"{prefix}{text}", style=self.STYLES.get(kind, ""), markup=False)
+
+
+class _PlayerClock:
+    """The CuePlayer's clock protocol (now_s) over the session's clock (now)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def now_s(self) -> float:
+        return self._clock.now()
+
+
+class PlayerVoice:
+    """Speaks through tempocoach.audio's CuePlayer: phrases rendered once, played on the session clock."""
+
+    # Announcements are long and not time-critical: they may start this late and still be worth hearing.
+    ANNOUNCE_STALE_S = 5.0
+
+    def __init__(self, player: Any) -> None:
+        self.player = player
+
+    @staticmethod
+    def open(clock: Clock, output_kind: str, wav_path: Any = None, on_notice: Any = None) -> PlayerVoice:
+        from tempocoach.audio.outputs import open_output
+        from tempocoach.audio.player import CuePlayer
+        from tempocoach.audio.speech import SpeechRenderer
+        from tempocoach.config import UserConfig
+
+        config = UserConfig.load()
+        player = CuePlayer(output=open_output(output_kind, wav_path), clock=_PlayerClock(clock),
+                           volume=config.volume, latency_s=config.output_latency_s,
+                           renderer=SpeechRenderer(), on_notice=on_notice)
+        return PlayerVoice(player)
+
+    def say(self, text: str, at_s: float, priority: int = 1) -> None:
+        self.player.schedule(at_s, text, priority=priority, expires_s=at_s + self.ANNOUNCE_STALE_S)
+        self.player.pump()
+
+    def cue(self, cue: Any, shift_s: float) -> None:
+        if dataclasses.is_dataclass(cue) and not isinstance(cue, type):
+            changes = {"at_s": float(getattr(cue, "at_s", 0.0)) + shift_s}
+            expires = getattr(cue, "expires_s", None)
+            if expires is not None:
+                changes["expires_s"] = float(expires) + shift_s
+            shifted = dataclasses.replace(cue, **changes)
+            self.player.schedule_cue(shifted)
+        else:
+            text = getattr(cue, "text", None) or str(cue)
+            self.player.schedule(float(getattr(cue, "at_s", 0.0)) + shift_s, text)
+        self.player.pump()
+
+    def pump(self) -> None:
+        self.player.pump()
+
+    def close(self) -> None:
+        self.player.close()
