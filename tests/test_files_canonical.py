@@ -141,6 +141,7 @@ HEADER = "t,ax,ay,az,gx,gy,gz"
         ("", "set.csv: the file is empty (no header and no samples)"),
         ("# only a comment\n\n", "set.csv: the file is empty (no header and no samples)"),
         ("t,ax,ay,az\n0,1,2,3\n", "set.csv: missing column 'gx' (gyroscope)"),
+        (f"# comment\n{HEADER}\n\n", "set.csv: no samples after the header; is the recording empty?"),
         ("t,ax,ay,az,gx,gy,gz,mx\n0,1,2,3,4,5,6,7\n", "set.csv: magnetometer needs mx,my,mz; found only mx"),
         (f"{HEADER}\n0,1,2,3,4,5,6\n0.01,1,2,3,4,5\n", "set.csv line 3: 6 fields but the header has 7"),
         (f"{HEADER}\n0,1,2,3,4,5,6\n0.01,1,nan,3,4,5,6\n", "set.csv line 3, column 'ay': value is nan"),

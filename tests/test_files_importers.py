@@ -143,16 +143,18 @@ def test_metawear_without_gyroscope_says_so(tmp_path: Path) -> None:
         load_recording(acc)
 
 
-def phyphox_export(folder: Path, quoted: bool = True) -> None:
+def phyphox_export(folder: Path, quoted: bool = True, delimiter: str = ",") -> None:
     t_s = np.arange(0, 2, 0.005)
     f, w = truth(t_s)
     q = '"' if quoted else ""
 
     def write(name: str, cols: list[str], xyz: FloatArray) -> None:
-        header = ",".join(f"{q}{c}{q}" for c in cols)
+        header = delimiter.join(f"{q}{c}{q}" for c in cols)
         absolute = np.linalg.norm(xyz, axis=1)
-        body = "\n".join(f"{s:.9E},{x:.9E},{y:.9E},{z:.9E},{a:.9E}" for s, (x, y, z), a in
+        body = "\n".join(delimiter.join(f"{v:.9E}" for v in (s, x, y, z, a)) for s, (x, y, z), a in
                          zip(t_s, xyz, absolute, strict=True))
+        if delimiter == ";":  # phyphox "CSV (Semicolon, decimal comma)"
+            body = body.replace(".", ",")
         (folder / name).write_text(header + "\n" + body + "\n")
 
     write("Accelerometer.csv", ["Time (s)"] + [f"Acceleration {a} (m/s^2)" for a in "xyz"]
@@ -176,6 +178,16 @@ def test_phyphox_folder_and_zip(tmp_path: Path) -> None:
             zf.write(p, p.relative_to(folder))
     from_zip = load_recording(zpath)[0]
     np.testing.assert_array_equal(from_zip.acc_mps2, batch.acc_mps2)
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";"])
+def test_phyphox_tab_and_semicolon_decimal_comma_exports(tmp_path: Path, delimiter: str) -> None:
+    phyphox_export(tmp_path, delimiter=delimiter)
+    batch = load_recording(tmp_path)[0]
+    f, w = truth(batch.t_s)
+    assert len(batch) == 400
+    np.testing.assert_allclose(batch.acc_mps2, f, atol=1e-6)
+    np.testing.assert_allclose(batch.gyr_radps, w, atol=1e-6)
 
 
 def test_phyphox_accelerometer_alone_is_missing_the_gyroscope(tmp_path: Path) -> None:

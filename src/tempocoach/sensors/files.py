@@ -221,7 +221,7 @@ def clean_stream(stream: Stream, tally: Tally, drop_repeated_values: bool = Fals
     t, v, ln = stream.t_s, stream.values, stream.lines
     tally.rows_read += len(t)
     if len(t) == 0:
-        raise DataFormatError(f"{stream.name}: no samples")
+        raise DataFormatError(f"{stream.name}: no samples after the header; is the recording empty?")
     tally.reordered_rows += int(np.count_nonzero(np.diff(t) < 0))
     order = np.argsort(t, kind="stable")
     t, v, ln = t[order], v[order], ln[order]
@@ -408,7 +408,7 @@ class FileReplaySource:
         return [batch.slice(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
 
     async def batches(self) -> AsyncIterator[ImuBatch]:
-        chunks = self.chunks()
+        chunks = await asyncio.to_thread(self.chunks)  # parsing a long file must not stall the loop
         loop = asyncio.get_running_loop()
         start_wall_s = loop.time()
         for chunk in chunks:
