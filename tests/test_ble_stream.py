@@ -8,13 +8,13 @@ import asyncio
 
 import numpy as np
 import pytest
-from test_ble_backend import CTRL, TinyProfile, ramp
 
 from tempocoach.errors import DeviceError
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.sensors.ble import BleSensorSource, ReconnectPolicy
 from tempocoach.sensors.devices import EmulatedSource
 from tempocoach.sensors.emulator import EmulatedSensor, EmulatedWorld, Faults
+from test_ble_backend import CTRL, TinyProfile, ramp
 
 FAST = ReconnectPolicy(first_delay_s=0.02, max_delay_s=0.2, max_attempts=8, max_total_s=5.0)
 
@@ -58,7 +58,8 @@ def test_peer_disconnect_reconnects_and_keeps_every_sample_outside_the_gap() -> 
 
 def test_packet_loss_is_counted() -> None:
     served = ramp(2000)
-    sensor = EmulatedSensor(TinyProfile(), served, 100.0, speed=None, faults=Faults(drop_fraction=0.05, seed=3))
+    faults = Faults(drop_fraction=0.05, seed=3)
+    sensor = EmulatedSensor(TinyProfile(), served, 100.0, speed=None, faults=faults)
     source = EmulatedSource(sensor, profiles=[TinyProfile()], reconnect=FAST)
     got = asyncio.run(collect(source))
     assert source.source is not None
@@ -93,7 +94,7 @@ def test_wrong_name_gives_one_clear_error() -> None:
                     pass
             by_name = BleSensorSource("tinyimu", scanner_kwargs=world.scanner_kwargs,
                                       client_kwargs=world.client_kwargs, profiles=[], scan_timeout_s=1.0)
-            with pytest.raises(DeviceError, match="TinyIMU 0001 .* is not a supported sensor"):
+            with pytest.raises(DeviceError, match=r"TinyIMU 0001 .* is not a supported sensor"):
                 async for _ in by_name.batches():
                     pass
 

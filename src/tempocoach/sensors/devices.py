@@ -13,6 +13,13 @@ from tempocoach.sensors.emulator import EMULATED_PREFIX, EmulatedSensor, Emulate
 from tempocoach.sensors.profiles.base import SensorProfile
 
 
+async def close_stream(stream: AsyncIterator[ImuBatch]) -> None:
+    """Finish an async generator now (its cleanup sends stop writes) instead of at garbage collection."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 class EmulatedSource:
     """A Source for `--device emulated:<family>`: one emulated sensor in its own world, streamed through
     the real client (BleSensorSource over bleak over bumble). Ends when the sensor has served everything."""
@@ -59,11 +66,13 @@ class EmulatedSource:
                 await source.stop()
 
             watcher = asyncio.get_running_loop().create_task(stop_when_served())
+            stream = source.batches()
             try:
-                async for batch in source.batches():
+                async for batch in stream:
                     yield batch
             finally:
                 watcher.cancel()
+                await close_stream(stream)  # stop writes and disconnect before the world goes away
 
 
 def open_source(
