@@ -87,15 +87,16 @@ def test_reordered_and_duplicated_rows_are_resolved_and_counted(tmp_path: Path) 
     rows = rows_of(batch)
     rows[10], rows[11] = rows[11], rows[10]
     rows.insert(50, rows[49])  # an exact duplicate
+    rows.insert(70, rows[68])  # a late duplicate: out of order as well
     rows.insert(20, "")  # a blank line
     back, report = load_recording(write_rows(tmp_path / "messy.csv", "t,ax,ay,az,gx,gy,gz", rows))
     assert len(back) == 100
     np.testing.assert_allclose(back.t_s, batch.t_s, atol=1e-6)
     np.testing.assert_allclose(back.acc_mps2, batch.acc_mps2, atol=1e-6)
-    assert report.reordered_rows == 1
-    assert report.duplicate_rows_dropped == 1
+    assert report.reordered_rows == 2
+    assert report.duplicate_rows_dropped == 2
     assert report.empty_rows_dropped == 1
-    assert report.rows_read == 101
+    assert report.rows_read == 102
 
 
 def test_equal_timestamps_are_spread_back_not_dropped(tmp_path: Path) -> None:

@@ -67,7 +67,10 @@ class Table:
             dropped = len(lines) - len(keep)
             lines = [lines[i] for i in keep]
             line_numbers = line_numbers[keep]
-            values = _loadtxt(lines, self.delimiter, idx)
+            try:
+                values = _loadtxt(lines, self.delimiter, idx)
+            except ValueError as exc:  # e.g. quoted delimiters: give up politely, with numpy's reason
+                raise DataFormatError(f"{self.name}: cannot parse the numbers ({exc})") from None
         bad = ~np.isfinite(values)
         if bad.any():
             row, col = np.argwhere(bad)[0]
@@ -225,8 +228,7 @@ def clean_stream(stream: Stream, tally: Tally, drop_repeated_values: bool = Fals
     tally.reordered_rows += int(np.count_nonzero(np.diff(t) < 0))
     order = np.argsort(t, kind="stable")
     t, v, ln = t[order], v[order], ln[order]
-    same_values = np.all(v[1:] == v[:-1], axis=1)
-    duplicate = np.concatenate(([False], same_values & (np.diff(t) == 0)))
+    duplicate = _exact_duplicates(t, v)
     tally.duplicate_rows_dropped += int(duplicate.sum())
     t, v, ln = t[~duplicate], v[~duplicate], ln[~duplicate]
     imu = v[:, :6]  # a magnetometer updates on its own clock: a resend means acc and gyr both repeat
@@ -241,6 +243,19 @@ def clean_stream(stream: Stream, tally: Tally, drop_repeated_values: bool = Fals
         i = int(np.argmin(np.diff(t))) + 1
         raise DataFormatError(f"{stream.name} line {ln[i]}: time does not increase even after repair")
     return Stream(stream.name, t, v, ln)
+
+
+def _exact_duplicates(t: FloatArray, v: FloatArray) -> npt.NDArray[np.bool_]:
+    """Rows equal in time and every value to an earlier row (searched only among equal timestamps)."""
+    duplicate = np.zeros(len(t), dtype=bool)
+    tied = np.concatenate(([False], np.diff(t) == 0))
+    tied[:-1] |= tied[1:]
+    if tied.any():
+        rows = np.flatnonzero(tied)
+        _, first = np.unique(np.column_stack([t[rows], v[rows]]), axis=0, return_index=True)
+        duplicate[rows] = True
+        duplicate[rows[first]] = False
+    return duplicate
 
 
 def _spread_bursts(name: str, t: FloatArray) -> tuple[FloatArray, int]:
