@@ -22,7 +22,11 @@ app = typer.Typer(
 )
 
 # Command groups, one module per area; each defines register(app).
-COMMAND_MODULES = ("tempocoach.commands.analysis", "tempocoach.commands.sensors", "tempocoach.commands.training")
+COMMAND_MODULES = (
+    "tempocoach.commands.analysis",
+    "tempocoach.commands.sensors",
+    "tempocoach.commands.training",
+)
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
