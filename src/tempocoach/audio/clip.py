@@ -17,7 +17,7 @@ Int16Array = npt.NDArray[np.int16]
 SAMPLE_RATE_HZ = 22050
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: == on arrays is elementwise
 class Clip:
     """Mono int16 samples at sample_rate_hz. label names it in logs (a phrase, "tick", ...)."""
 

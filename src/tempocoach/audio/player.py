@@ -82,7 +82,7 @@ class PlayRecord:
         return None if self.started_wall_s is None else self.started_wall_s - self.scheduled_wall_s
 
 
-@dataclass
+@dataclass(eq=False)
 class _Item:
     clip: Clip
     record: PlayRecord
