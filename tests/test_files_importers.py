@@ -265,3 +265,24 @@ def test_folder_with_two_recordings_asks_for_one(tmp_path: Path) -> None:
         (tmp_path / name).write_text("t,ax,ay,az,gx,gy,gz\n0,0,0,9.8,0,0,0\n0.01,0,0,9.8,0,0,0\n")
     with pytest.raises(DataFormatError, match="holds 2 separate recordings; pass one file"):
         load_recording(tmp_path)
+
+
+@pytest.mark.parametrize("standardised", [False, True])
+def test_sensorlogger_watch_only_export_uses_wristmotion(tmp_path: Path, standardised: bool) -> None:
+    t_s = np.arange(0, 2, 0.01)
+    f, w = truth(t_s)
+    gravity_g = -f / np.linalg.norm(f, axis=1, keepdims=True)
+    user_g = -f / G0 - gravity_g
+    if standardised:  # m/s^2 with the Android sign: user + gravity == f
+        gravity_g, user_g = -gravity_g * G0, -user_g * G0
+    header = ["time", "seconds_elapsed"] + [f"{q}{a}" for q in ("rotationRate", "gravity", "acceleration")
+                                            for a in "XYZ"] + ["quaternionW", "quaternionX"]
+    rows = [[str(1_700_000_000_000_000_000 + i * 10_000_000), fmt(t_s[i]), *map(fmt, w[i]),
+             *map(fmt, gravity_g[i]), *map(fmt, user_g[i]), "0.9", "0.1"] for i in range(len(t_s))]
+    (tmp_path / "WristMotion.csv").write_text(csv_text(header, rows))
+    (tmp_path / "Metadata.csv").write_text("version,device name,recording time,platform\n3,Phone,x,iOS\n")
+    (tmp_path / "Location.csv").write_text("time,seconds_elapsed,latitude,longitude\n1,0.1,51.0,0.0\n")
+    batch, report = load_recording(tmp_path)
+    assert report.format == "applewatch-coremotion" and len(batch) == 200
+    np.testing.assert_allclose(batch.acc_mps2, f, atol=1e-4)
+    np.testing.assert_allclose(batch.gyr_radps, w, atol=1e-6)

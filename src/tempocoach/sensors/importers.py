@@ -1,10 +1,12 @@
 """Importers for other apps' exports, detected from header, columns and folder layout.
 
 Units are converted here and nowhere else. Layout facts relied on:
-- CoreMotion (Apple Watch "wristMotion_*", Exermote "Device: *"): userAcceleration and gravity in g,
-  gravity pointing DOWN in device axes (-1 g on z flat on a table), so the accelerometer's specific
-  force is -(userAcceleration + gravity) * g0 (Sensor Logger COORDINATES.md: iOS uses the inertial-force
-  sign, Android the opposite). Verified on the real Apple Watch files: at rest |acc| = 9.8 m/s^2.
+- CoreMotion (Apple Watch "wristMotion_*" or Sensor Logger WristMotion.csv, Exermote "Device: *"):
+  userAcceleration and gravity in g, gravity pointing DOWN in device axes (-1 g on z flat on a table),
+  so the accelerometer's specific force is -(userAcceleration + gravity) * g0 (Sensor Logger
+  COORDINATES.md: iOS uses the inertial-force sign, Android the opposite). With Sensor Logger's
+  "Standardise Units & Frames" both are m/s^2 with the Android sign (told apart by |gravity|).
+  Verified on the real Apple Watch files: at rest |acc| = 9.8 m/s^2, opposite the gravity vector.
 - MetaWear MetaBase: one CSV per sensor, `epoch (ms),time (...),elapsed (s),x-axis (g),...`, gyroscope
   `x-axis (deg/s)`; `elapsed` restarts per file, so files are aligned on `epoch (ms)`.
 - phyphox: `Time (s)`, `Acceleration x (m/s^2)` (with g), `Linear Acceleration x (m/s^2)` (without),
@@ -82,8 +84,8 @@ class _File:
             return "sensorlogger-meta"
         if is_canonical(cols):
             return "canonical"
-        if "wristMotion_accelerationX" in cols:
-            return "coremotion"
+        if "wristMotion_accelerationX" in cols or {"accelerationX", "gravityX", "rotationRateX"} <= set(cols):
+            return "coremotion"  # the Kaggle Apple Watch files, or Sensor Logger's WristMotion.csv
         if "Device: xGravity" in cols:
             return "exermote"
         if low and low[0] == "epoch (ms)":
@@ -147,6 +149,8 @@ def load_any(paths: list[Path]) -> LoadResult:
     by_kind: dict[str, list[_File]] = {}
     for f in files:
         by_kind.setdefault(f.kind, []).append(f)
+    if "coremotion" in by_kind and not any(f.base.lower() == "gyroscope.csv" for f in files):
+        by_kind.pop("sensorlogger", None)  # a watch-only Sensor Logger export: use WristMotion.csv
     for kind, reader in _MULTI.items():
         if kind in by_kind:
             return reader(source, by_kind[kind] + by_kind.get("sensorlogger-meta", []))
@@ -174,8 +178,10 @@ def _with_siblings(file: _File, path: Path) -> list[_File]:
 
 
 def _coremotion(file: _File) -> LoadResult:
-    names = [f"wristMotion_{q}{a}" for q in ("acceleration", "gravity", "rotationRate") for a in "XYZ"]
-    return _coremotion_table(file, "applewatch-coremotion", "secondsElapsed", names)
+    prefix = "wristMotion_" if "wristMotion_accelerationX" in file.table.columns else ""
+    time_col = "secondsElapsed" if "secondsElapsed" in file.table.columns else "seconds_elapsed"
+    names = [f"{prefix}{q}{a}" for q in ("acceleration", "gravity", "rotationRate") for a in "XYZ"]
+    return _coremotion_table(file, "applewatch-coremotion", time_col, names)
 
 
 def _exermote(file: _File) -> LoadResult:
@@ -198,8 +204,12 @@ def _coremotion_table(file: _File, fmt: str, time_col: str, names: list[str]) ->
     tally = Tally(empty_rows_dropped=dropped + table.blank_lines)
     if dropped:
         tally.notes.append(f"dropped {dropped} rows without motion data (CoreMotion start-up)")
-    tally.notes.append("acc = -(userAcceleration + gravity) * g0 (CoreMotion gravity points down)")
-    acc = -(user_g + gravity_g) * STANDARD_GRAVITY
+    if float(np.median(np.linalg.norm(gravity_g, axis=1))) > 3.0:  # Sensor Logger "Standardise Units
+        tally.notes.append("acc = userAcceleration + gravity (m/s^2, standardised frames)")  # & Frames"
+        acc = user_g + gravity_g
+    else:
+        tally.notes.append("acc = -(userAcceleration + gravity) * g0 (CoreMotion gravity points down)")
+        acc = -(user_g + gravity_g) * STANDARD_GRAVITY
     clean = clean_stream(Stream(file.name, t_s, np.hstack([acc, gyr]), lines), tally)
     return finish(fmt, file.name, clean.t_s, clean.values[:, :3], clean.values[:, 3:], None, tally, meta)
 
