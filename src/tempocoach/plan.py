@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tempocoach.coach.load import rpe_percent_1rm
 from tempocoach.config import user_protocols_dir
 from tempocoach.errors import CatalogError, TempoCoachError
 from tempocoach.exercises import get_exercise
@@ -42,7 +43,11 @@ _RPE = re.compile(r"^rpe\s*(\d+(?:\.\d+)?)(?:\s*@\s*(\d+))?$")
 
 
 class Load(BaseModel):
-    """How heavy: a share of one-rep max, a weight, an effort (RPE at reps) or bodyweight."""
+    """How heavy: a share of one-rep max, a weight, an effort (RPE at reps) or bodyweight.
+
+    RPE is turned into %1RM with the coach's RPE chart (tempocoach.coach.load); words such as
+    "light" or "moderate-high" stand for the %1RM in LOAD_WORDS.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -68,11 +73,12 @@ class Load(BaseModel):
         if m := _KG.match(key):
             return Load(text=f"{float(m.group(1)):g}kg", kg=float(m.group(1)))
         if m := _RPE.match(key):
-            rpe = float(m.group(1))
-            if not 1 <= rpe <= 10:
-                raise ValueError(f"load '{text}': RPE must be 1-10")
-            reps = int(m.group(2)) if m.group(2) else None
-            return Load(text=key.replace(" ", "").upper(), rpe=rpe, rpe_reps=reps)
+            rpe, reps = float(m.group(1)), int(m.group(2) or 1)
+            try:
+                percent = rpe_percent_1rm(rpe, reps, text.strip())  # checks the chart's range
+            except TempoCoachError as exc:
+                raise ValueError(str(exc)) from None
+            return Load(text=f"RPE{rpe:g}@{reps}", percent_1rm=percent, rpe=rpe, rpe_reps=reps)
         raise ValueError(f"load '{text}' not understood; use {_LOAD_FORMS}")
 
     def estimate_percent_1rm(self, one_rm_kg: float | None = None) -> float | None:
@@ -81,10 +87,6 @@ class Load(BaseModel):
             return self.percent_1rm
         if self.kg is not None and one_rm_kg:
             return 100.0 * self.kg / one_rm_kg
-        if self.rpe is not None:
-            # Reps possible = reps done + reps in reserve; Epley's relation turns that into %1RM.
-            reps_possible = (self.rpe_reps or 1) + (10.0 - self.rpe)
-            return 100.0 / (1.0 + reps_possible / 30.0)
         return None
 
     def __str__(self) -> str:
