@@ -24,8 +24,10 @@ app = typer.Typer(
 # Command groups, one module per area; each defines register(app).
 COMMAND_MODULES = (
     "tempocoach.commands.analysis",
+    "tempocoach.commands.coaching",
     "tempocoach.commands.sensors",
     "tempocoach.commands.training",
+    "tempocoach.commands.voice",
 )
 
 for _module in COMMAND_MODULES:
