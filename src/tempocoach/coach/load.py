@@ -129,15 +129,23 @@ def parse_load(text: str, one_rm: str | float | None = None, recent_set: str | N
     key = _squash(text)
     if match := _PERCENT.match(key):
         percent = float(match.group(1))
-        return Load(text=text.strip(), percent_1rm=_checked_percent(percent, text), method="percent",
-                    derivation=f"{percent:g}% of 1RM as given")
+        return Load(
+            text=text.strip(),
+            percent_1rm=_checked_percent(percent, text),
+            method="percent",
+            derivation=f"{percent:g}% of 1RM as given",
+        )
     if (match := _RPE_FIRST.match(key)) or (match := _REPS_FIRST.match(key)):
         rpe_text, reps_text = (
             (match.group(1), match.group(2)) if key.startswith("rpe") else (match.group(2), match.group(1))
         )
         percent = rpe_percent_1rm(float(rpe_text), int(reps_text), text.strip())
-        return Load(text=text.strip(), percent_1rm=percent, method="rpe_chart",
-                    derivation=f"{reps_text} reps at RPE {rpe_text} is {percent:g}% of 1RM (RTS RPE chart)")
+        return Load(
+            text=text.strip(),
+            percent_1rm=percent,
+            method="rpe_chart",
+            derivation=f"{reps_text} reps at RPE {rpe_text} is {percent:g}% of 1RM (RTS RPE chart)",
+        )
     if _MASS.match(key):
         return _load_from_mass(text, one_rm, recent_set)
     raise TempoCoachError(f"load '{text}' not understood; use {LOAD_FORMS}")
@@ -160,8 +168,14 @@ def _load_from_mass(text: str, one_rm: str | float | None, recent_set: str | Non
         )
     percent = 100.0 * mass_kg / one_rm_kg
     _checked_percent(percent, f"{text} with {source}")
-    return Load(text=text.strip(), percent_1rm=percent, method=method, mass_kg=mass_kg,
-                one_rm_kg=one_rm_kg, derivation=f"{mass_kg:.1f} kg is {percent:.0f}% of 1RM; {source}")
+    return Load(
+        text=text.strip(),
+        percent_1rm=percent,
+        method=method,
+        mass_kg=mass_kg,
+        one_rm_kg=one_rm_kg,
+        derivation=f"{mass_kg:.1f} kg is {percent:.0f}% of 1RM; {source}",
+    )
 
 
 def _checked_percent(percent: float, text: str) -> float:
