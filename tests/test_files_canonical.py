@@ -178,3 +178,10 @@ def test_unknown_format_lists_what_is_expected(tmp_path: Path) -> None:
         assert expected in str(err.value)
     with pytest.raises(DataFormatError, match="no such file or folder"):
         load_recording(tmp_path / "missing.csv")
+
+
+def test_multiline_comment_cannot_break_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    write_recording(path, make_batch(10), comments=["note: first\nsecond"])
+    back = read_recording(path)
+    assert back.meta["comments"] == "note: first second" and len(back) == 10

@@ -329,7 +329,8 @@ class RecordingWriter:
         self._flushed_t_s: float | None = None
         self._file: IO[str] | None = self.path.open("w", encoding="utf-8", newline="\n")
         header = CANONICAL_COLUMNS + (MAG_COLUMNS if with_mag else ())
-        self._file.write("".join(f"# {c}\n" for c in comments) + ",".join(header) + "\n")
+        lines = [" ".join(c.splitlines()) for c in comments]  # a newline would end the comment
+        self._file.write("".join(f"# {c}\n" for c in lines) + ",".join(header) + "\n")
         self._file.flush()
 
     def write(self, batch: ImuBatch) -> None:

@@ -8,10 +8,12 @@ Units are converted here and nowhere else. Layout facts relied on:
   "Standardise Units & Frames" both are m/s^2 with the Android sign (told apart by |gravity|).
   Verified on the real Apple Watch files: at rest |acc| = 9.8 m/s^2, opposite the gravity vector.
 - MetaWear MetaBase: one CSV per sensor, `epoch (ms),time (...),elapsed (s),x-axis (g),...`, gyroscope
-  `x-axis (deg/s)`; `elapsed` restarts per file, so files are aligned on `epoch (ms)`.
+  `x-axis (deg/s)` (the header mbientlab's exporter writes); `elapsed` restarts per file, so files are
+  aligned on `epoch (ms)`. The accelerometer reads +1 g up at rest (specific force).
 - phyphox: `Time (s)`, `Acceleration x (m/s^2)` (with g), `Linear Acceleration x (m/s^2)` (without),
-  `Gyroscope x (rad/s)`; exports are a folder or zip with `Accelerometer.csv`/`Gyroscope.csv` or
-  `Raw Data.csv`. phyphox reports the Android sign (+9.81 up at rest) on both platforms.
+  `Gyroscope x (rad/s)` (the `<data name=...>` export columns of phyphox experiment files); exports are
+  a folder or zip with `Accelerometer.csv`/`Gyroscope.csv` or `Raw Data.csv`, comma, tab or semicolon
+  with decimal comma. phyphox reports the Android sign (+9.81 up at rest) on both platforms.
 - Sensor Logger (tszheichoi/awesome-sensor-logger UNITS.md, COORDINATES.md): `time` (ns epoch),
   `seconds_elapsed` (shared by all files), `z,y,x`; Accelerometer.csv is WITHOUT gravity (m/s^2),
   TotalAcceleration.csv (Android) with it, Gravity.csv in m/s^2; Metadata.csv `platform` is iOS or
