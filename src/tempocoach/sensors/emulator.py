@@ -36,6 +36,7 @@ from tempocoach.sensors.profiles.base import CharSpec, Encoder, SensorProfile
 
 CENTRAL_ADDRESS = "C0:7E:C0:AC:00:01"
 EMULATED_PREFIX = "emulated:"
+_SETTLE_S = 0.05  # quiet time after the last configuration write before the simulated lifter starts
 _SIG_UUID = re.compile(r"^0000([0-9a-f]{4})-0000-1000-8000-00805f9b34fb$")
 
 _PROPERTY_BITS = {
@@ -283,10 +284,13 @@ class EmulatedSensor:
                 await self._device.power_off()
 
     def now_s(self) -> float:
-        """The sensor's clock: where the simulated lifter is now, on the samples' time axis."""
-        if self.speed is None or self._wall0 is None or self._t_first_s is None:
-            return self._now_s
-        return self._t_first_s + (asyncio.get_running_loop().time() - self._wall0) * self.speed
+        """The sensor's clock on the samples' time axis: the time of the newest sample sent.
+
+        Read by the client as its arrival clock, it makes the emulated radio a perfect one (a packet
+        arrives when its last sample was taken) whatever the speed, so decoders that rebuild time
+        from arrivals see a clean stream; event-loop jitter would otherwise be magnified by `speed`.
+        """
+        return self._now_s
 
     async def force_disconnect(self) -> None:
         """Drop the link from the peripheral side, as a sensor walking out of range would."""
@@ -307,7 +311,7 @@ class EmulatedSensor:
                 continue
             if self._t_first_s is None:
                 self._t_first_s = float(chunk.t_s[0])
-                await self._streaming.wait()  # the lifter starts when the client first starts the stream
+                await self._configured()  # the lifter starts once the client has started the stream
                 self._wall0 = loop.time()
             t_last = float(chunk.t_s[-1])
             if self.speed is not None and self._wall0 is not None:
@@ -324,6 +328,16 @@ class EmulatedSensor:
                 continue
             await self._serve(chunk)
         self.finished.set()
+
+    async def _configured(self) -> None:
+        """Wait for the stream to start and the client's configuration writes to go quiet (a device
+        with several streams, like ACC then GYRO, is started by several writes)."""
+        while True:
+            await self._streaming.wait()
+            writes = len(self.writes)
+            await asyncio.sleep(_SETTLE_S)
+            if self._streaming.is_set() and len(self.writes) == writes:
+                return
 
     async def _serve(self, chunk: ImuBatch) -> None:
         payloads = self._encoder.encode(chunk)
