@@ -18,7 +18,7 @@ from typing import Any
 from tempocoach.coach.cues import cue_library
 from tempocoach.coach.focus import FocusKind, decide_focus
 from tempocoach.errors import AudioError, TempoCoachError
-from tempocoach.events import Phase, SetRecord
+from tempocoach.events import Phase, Rep, SetRecord
 from tempocoach.exercises import get_exercise
 from tempocoach.logbook import Logbook, SetResult
 from tempocoach.plan import PlannedSet
@@ -88,13 +88,31 @@ class SessionOptions:
     limits: SetLimits = field(default_factory=SetLimits)
 
 
+@dataclass(frozen=True)
+class LoggedSet:
+    """What the session saw of a set it logged (tests compare it with the logbook)."""
+
+    position: int
+    set_id: int
+    outcome: str
+    reps: tuple[Rep, ...]
+    rating: str | None
+    moved_s: float | None
+    reconnects: int
+    dropped_batches: int
+
+
 @dataclass
 class SessionResult:
     session_id: int
     status: str  # complete | quit
-    set_ids: list[int] = field(default_factory=list)
+    sets: list[LoggedSet] = field(default_factory=list)
     resumed_at: int | None = None
     transcript: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def set_ids(self) -> list[int]:
+        return [s.set_id for s in self.sets]
 
 
 def _spoken_tempo(tempo: str) -> str:
@@ -144,6 +162,13 @@ def hold_summary(run: SetRun, duration_s: float) -> str:
     if not run.moved_s or run.moved_s < 0.1:
         return f"{held}, still throughout."
     return f"{held}; you moved for {run.moved_s:.1f} seconds."
+
+
+def _set_duration_s(run: SetRun) -> float:
+    """First rep's start to last rep's end (a hold: how long it was held)."""
+    if run.reps:
+        return run.reps[-1].end_s - run.reps[0].start_s
+    return run.hold_s
 
 
 class SessionRunner:
@@ -262,7 +287,9 @@ class SessionRunner:
         return (report.summary_text, json.dumps(report.to_json()), report.summary.adherence,
                 report.summary.time_under_tension_s)
 
-    async def finish_set(self, session_id: int, planned: PlannedSet, run: SetRun, started: datetime) -> int:
+    async def finish_set(
+        self, session_id: int, planned: PlannedSet, run: SetRun, started: datetime
+    ) -> LoggedSet:
         summary, report_json, adherence, tut_s = self._report(planned, run)
         if run.outcome != "skipped":
             self.say(summary)
@@ -273,11 +300,13 @@ class SessionRunner:
             started_at=started, ended_at=self.wall_time(), outcome=run.outcome, tempo=plan.tempo,
             load=self._load_text(planned), focus=plan.focus, target_reps=plan.reps,
             target_duration_s=plan.duration_s, reps=run.reps,
-            duration_s=(run.last_t_s or 0.0) - (run.first_t_s or 0.0), time_under_tension_s=tut_s,
+            duration_s=_set_duration_s(run), time_under_tension_s=tut_s,
             adherence=adherence, rating=rating, moved_s=run.moved_s, report_json=report_json,
             samples=run.samples if self.options.keep_samples and run.batches else None,
         )
-        return self.parts.logbook.record_set(session_id, result)
+        set_id = self.parts.logbook.record_set(session_id, result)
+        return LoggedSet(planned.position, set_id, run.outcome, tuple(run.reps), rating, run.moved_s,
+                         run.reconnects, run.dropped_batches)
 
     # --- the session -------------------------------------------------------------------------------
     def _open_session(self) -> tuple[int, set[int]]:
@@ -307,7 +336,7 @@ class SessionRunner:
             run = await self.perform_set(planned)
             if run.outcome == "quit":
                 break  # the unfinished set is not logged: the next run starts it again
-            result.set_ids.append(await self.finish_set(session_id, planned, run, started))
+            result.sets.append(await self.finish_set(session_id, planned, run, started))
             if self._quit:
                 break
             if i + 1 < len(todo) and planned.plan.rest_s > 0:

@@ -61,6 +61,7 @@ class LifterScript:
     reps_done: dict[int, int] = field(default_factory=dict)  # stops early (or goes on) at these sets
     wobble_s: dict[int, tuple[float, float]] = field(default_factory=dict)  # moves during these holds
     drop_after_s: dict[int, float] = field(default_factory=dict)  # connection drops once, after t s
+    drop_lost_s: float = 0.0  # samples lost in a drop (0: the sensor buffered them while disconnected)
 
 
 class _DroppingSource:
@@ -68,6 +69,7 @@ class _DroppingSource:
 
     def __init__(self, inner: PacedSource, drop_after_s: float) -> None:
         self._inner, self._drop_after_s = inner, drop_after_s
+        self.resume_from_s: float | None = None  # first sample time not delivered
 
     @property
     def name(self) -> str:
@@ -78,6 +80,7 @@ class _DroppingSource:
         async for batch in self._inner.batches():
             start = float(batch.t_s[0]) if start is None else start
             if float(batch.t_s[-1]) - start >= self._drop_after_s:
+                self.resume_from_s = float(batch.t_s[0])
                 raise DeviceError(f"{self.name}: simulated connection drop")
             yield batch
 
@@ -92,7 +95,7 @@ class SimulatedSources:
         self._clock, self.rate_hz, self._chunk = clock, rate_hz, chunk_samples
         self._seed, self._rack_s = seed, rack_s
         self.script = script or LifterScript()
-        self._resume_at: dict[int, float] = {}
+        self._dropping: dict[int, _DroppingSource] = {}
 
     @property
     def name(self) -> str:
@@ -121,15 +124,17 @@ class SimulatedSources:
 
     def for_set(self, planned: PlannedSet) -> Source:
         batch = self.recording(planned)
-        if planned.position in self._resume_at:  # after a drop, carry on where the radio left off
-            batch = batch.slice(int(np.searchsorted(batch.t_s, self._resume_at.pop(planned.position))),
-                                len(batch))
+        dropped = self._dropping.pop(planned.position, None)
+        if dropped is not None and dropped.resume_from_s is not None:
+            # Reconnected: carry on where the radio left off, less what was lost meanwhile.
+            resume_s = dropped.resume_from_s + self.script.drop_lost_s
+            batch = batch.slice(int(np.searchsorted(batch.t_s, resume_s)), len(batch))
             return PacedSource(self.name, batch, self._clock, self._chunk)
         source = PacedSource(self.name, batch, self._clock, self._chunk)
         drop_s = self.script.drop_after_s.pop(planned.position, None)
         if drop_s is not None:
-            self._resume_at[planned.position] = float(batch.t_s[0]) + drop_s + 0.5
-            return _DroppingSource(source, drop_s)
+            self._dropping[planned.position] = _DroppingSource(source, drop_s)
+            return self._dropping[planned.position]
         return source
 
     async def reopen(self, planned: PlannedSet) -> Source:

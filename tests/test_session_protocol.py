@@ -1,0 +1,166 @@
+"""A whole protocol runs against the simulated lifter on a virtual clock; the logbook holds what happened."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tempocoach.logbook import Logbook
+from tempocoach.plan import Protocol, find_protocol, parse_protocol
+from tempocoach.rest import VirtualClock
+from tempocoach.session import SessionOptions, SessionParts, SessionResult, run_session
+from tempocoach.session_io import ListDisplay
+from tempocoach.session_sources import LifterScript, SimulatedSources
+
+pytest.importorskip("tempocoach.sensors.simulator")
+pytest.importorskip("tempocoach.motion.pipeline")
+
+
+class PromptKeys:
+    """Answers each connection-rating prompt with the next reply; other keys at given transcript lines."""
+
+    def __init__(
+        self, display: ListDisplay, replies: list[str], on_text: dict[str, str] | None = None
+    ) -> None:
+        self.display, self.replies, self.on_text = display, list(replies), dict(on_text or {})
+        self._seen = 0
+
+    def poll(self) -> str | None:
+        lines = self.display.lines
+        while self._seen < len(lines):
+            text = lines[self._seen][1]
+            self._seen += 1
+            if text.startswith("Connection?") and self.replies:
+                return self.replies.pop(0)
+            if text in self.on_text:
+                return self.on_text.pop(text)
+        return None
+
+
+def _run(protocol: Protocol, book: Logbook, keys_for: object = None, script: LifterScript | None = None,
+         **options: object) -> tuple[SessionResult, ListDisplay, VirtualClock]:
+    clock = VirtualClock()
+    display = ListDisplay()
+    keys = keys_for(display) if callable(keys_for) else PromptKeys(display, [])
+    parts = SessionParts(clock, keys, SimulatedSources(clock, script=script), book, display=display)
+    result = asyncio.run(run_session(protocol, parts, SessionOptions(**options)))  # type: ignore[arg-type]
+    return result, display, clock
+
+
+@pytest.fixture()
+def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Logbook:
+    monkeypatch.setenv("TEMPOCOACH_HOME", str(tmp_path))
+    return Logbook(tmp_path / "log.sqlite3")
+
+
+def test_quick_demo_runs_and_the_logbook_holds_exactly_what_happened(book: Logbook) -> None:
+    protocol = find_protocol("quick-demo")
+    result, _, clock = _run(protocol, book, lambda d: PromptKeys(d, ["1", "3"]))
+    assert result.status == "complete"
+    rows = book.sets(session_id=result.session_id)
+    assert [r["position"] for r in rows] == [0, 1, 2]
+    assert [r["exercise"] for r in rows] == ["back-squat", "back-squat", "glute-bridge"]
+    # The simulated lifter does the 3 prescribed reps; the session counted and logged each of them.
+    assert [r["reps_done"] for r in rows] == [3, 3, 0]
+    assert [r["outcome"] for r in rows] == ["done", "done", "done"]
+    assert [r["rating"] for r in rows] == ["strong", "weak", None]  # third prompt timed out
+    for logged, row in zip(result.sets, rows, strict=True):
+        reps = book.reps(row["id"])
+        assert [(r["start_s"], r["end_s"]) for r in reps] == [(r.start_s, r.end_s) for r in logged.reps]
+        phases = [(p["phase"], p["start_s"]) for r in reps for p in r["phases"]]
+        assert phases == [(str(p.phase), p.start_s) for r in logged.reps for p in r.phases]
+        assert all(p["verdict"] in ("ok", "too fast", "too slow", "pause skipped")
+                   for r in reps for p in r["phases"])
+    assert rows[0]["adherence"] is not None and 0.0 <= rows[0]["adherence"] <= 1.0
+    assert rows[2]["time_under_tension_s"] == pytest.approx(10.0, abs=0.2)
+    samples = book.samples(rows[0]["id"])
+    assert samples is not None and samples.duration_s > 5.0
+    assert book.session(result.session_id)["status"] == "complete"
+    said = [text for _, text in result.transcript]
+    assert said[1].startswith("Set 1 of 3: Back squat. 3 reps, tempo 2 0 1 0, 60%")
+    assert said.count("Go") == 3 and "Rest 15 seconds" in said
+    rest_start = said.index("Rest 15 seconds")
+    assert said[rest_start + 1: rest_start + 11] == [str(n) for n in range(10, 0, -1)]
+    assert said[-1] == "Session complete. Well done."
+    # Virtual time: 2 sets (~20 s each) + 2 rating waits + a 15 s rest + the hold, no wall-clock waiting.
+    assert 60.0 < clock.now() < 200.0
+
+
+def test_quit_mid_set_then_resume_starts_at_that_set(book: Logbook) -> None:
+    protocol = find_protocol("quick-demo")
+    first, _, _ = _run(protocol, book, lambda d: PromptKeys(d, ["2"], {"Set 2 of 3: Back squat. 3 reps,"
+                                                                   " tempo 2 0 1 0, 60%.": "q"}))
+    assert first.status == "quit"
+    assert [s.position for s in first.sets] == [0]
+    assert book.session(first.session_id)["status"] == "open"
+    second, _, _ = _run(protocol, book, lambda d: PromptKeys(d, ["1", "1"]))
+    assert second.session_id == first.session_id and second.resumed_at == 1
+    assert second.transcript[0][1] == "Welcome back. Resuming at set 2 of 3."
+    rows = book.sets(session_id=first.session_id)
+    assert [r["position"] for r in rows] == [0, 1, 2]
+    assert [r["rating"] for r in rows] == ["moderate", "strong", "strong"]
+    assert book.session(first.session_id)["status"] == "complete"
+    third, _, _ = _run(protocol, book)  # a finished session is not resumed: a new one starts
+    assert third.session_id != first.session_id and third.resumed_at is None
+
+
+def test_skip_logs_the_set_as_skipped_and_moves_on(book: Logbook) -> None:
+    protocol = find_protocol("quick-demo")
+    result, _, _ = _run(protocol, book, lambda d: PromptKeys(d, [], {"Go": "s"}))
+    rows = book.sets(session_id=result.session_id)
+    assert [r["outcome"] for r in rows] == ["skipped", "done", "done"]
+    assert rows[0]["reps_done"] == 0 and result.status == "complete"
+
+
+def test_lifter_who_stops_early_ends_the_set_after_the_still_period(book: Logbook) -> None:
+    protocol = find_protocol("quick-demo")
+    result, _, _ = _run(protocol, book, script=LifterScript(reps_done={0: 2}))
+    rows = book.sets(session_id=result.session_id)
+    assert rows[0]["outcome"] == "stopped" and rows[0]["reps_done"] == 2
+    assert rows[1]["outcome"] == "done" and rows[1]["reps_done"] == 3
+
+
+def test_pause_and_continue_inside_a_set(book: Logbook) -> None:
+    protocol = find_protocol("quick-demo")
+    keys = {"Go": "p", "Paused. Press p to continue.": "p"}
+    result, _, _ = _run(protocol, book, lambda d: PromptKeys(d, [], keys))
+    said = [text for _, text in result.transcript]
+    assert "Paused. Press p to continue." in said and "Continue" in said
+    assert book.sets(session_id=result.session_id)[0]["reps_done"] == 3
+
+
+def test_dropped_connection_reconnects_and_keeps_the_reps(book: Logbook) -> None:
+    protocol = find_protocol("quick-demo")
+    result, _, _ = _run(protocol, book, script=LifterScript(drop_after_s={0: 9.0}))
+    assert result.sets[0].reconnects == 1
+    assert book.sets(session_id=result.session_id)[0]["reps_done"] == 3
+
+
+HOLDS = """
+name = "Holds"
+description = "two holds"
+[[blocks]]
+name = "H"
+[[blocks.sets]]
+exercise = "glute-bridge"
+kind = "isometric"
+duration_s = 20
+sets = 2
+rest_s = 5
+"""
+
+
+def test_holds_are_counted_aloud_and_movement_is_flagged(book: Logbook) -> None:
+    protocol = parse_protocol(HOLDS, "holds.toml", "holds")
+    result, _, _ = _run(protocol, book, script=LifterScript(wobble_s={1: (6.0, 8.5)}))
+    still, moved = book.sets(session_id=result.session_id)
+    assert still["moved_s"] == 0.0 and still["outcome"] == "done"
+    assert moved["moved_s"] == pytest.approx(2.5, abs=0.3)
+    said = [text for _, text in result.transcript]
+    assert said.count("Stay still") == 1
+    assert "Held 20 of 20 seconds, still throughout." in said
+    assert "Held 20 of 20 seconds; you moved for 2.5 seconds." in said
+    counts = said[said.index("Go") + 1: said.index("Done. Relax.")]
+    assert counts == ["5 seconds", "10 seconds", "5", "4", "3", "2", "1"]
