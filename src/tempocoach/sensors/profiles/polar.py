@@ -28,6 +28,19 @@ from tempocoach.sensors.profiles.polar_frames import (
 )
 from tempocoach.sensors.profiles.timing import DeviceClock, PairAligner
 
+__all__ = [
+    "HR_MEASUREMENT_UUID",
+    "HR_SERVICE_UUID",
+    "PMD_CP_UUID",
+    "PMD_DATA_UUID",
+    "PMD_SERVICE_UUID",
+    "PolarDecoder",
+    "PolarEncoder",
+    "PolarH10Profile",
+    "PolarProfile",
+    "PolarVeritySenseProfile",
+]
+
 
 class PolarDecoder(Decoder):
     """PMD data frames and control-point responses -> ImuBatch (seconds since 2000, device clock)."""
