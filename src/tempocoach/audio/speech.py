@@ -155,6 +155,7 @@ class _Pyttsx3Thread:
 
     def __init__(self) -> None:
         self._jobs: queue.Queue[_Job] = queue.Queue()
+        self.applied: tuple[str, int] | None = None  # espeak-ng's voice and rate as last set
         self._started: concurrent.futures.Future[str] = concurrent.futures.Future()
         threading.Thread(target=self._serve, name="tempocoach-tts", daemon=True).start()
         self.version = self._started.result(timeout=RENDER_TIMEOUT_S)
@@ -245,7 +246,9 @@ class Pyttsx3Engine:
 
     def render_to(self, text: str, voice: str, rate_wpm: int, path: Path) -> None:
         def render(engine: Any) -> None:
-            _apply_voice_and_rate(voice, rate_wpm)
+            if self._thread.applied != (voice, rate_wpm):
+                _apply_voice_and_rate(voice, rate_wpm)
+                self._thread.applied = (voice, rate_wpm)
             engine.save_to_file(text, str(path))
             engine.runAndWait()
 
