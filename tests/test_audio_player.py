@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,9 @@ from tempocoach.audio.outputs import NullOutput, WavFileOutput
 from tempocoach.audio.player import CuePlayer, MonotonicClock, PlayRecord, VirtualClock
 from tempocoach.audio.speech import SpeechRenderer
 from tempocoach.audio.tones import tone
+from tempocoach.coach.schedule import Cue
 from tempocoach.errors import AudioError
+from tempocoach.events import Phase
 
 RATE = SAMPLE_RATE_HZ
 WavPlayer = tuple[CuePlayer, VirtualClock, WavFileOutput]
@@ -213,30 +214,18 @@ def test_text_is_spoken_through_the_renderer(tmp_path: Path) -> None:
         CuePlayer(NullOutput(), clock).schedule(0.0, "no renderer")
 
 
-@dataclass(frozen=True)
-class CoachCue:
-    """The coach's Cue shape (coach/live.py): what the player reads from it."""
-
-    at_s: float
-    text: str
-    kind: str
-    priority: int
-    tone_hz: float | None
-    expires_s: float
-
-
 def test_coach_cues_play_tone_then_words(tmp_path: Path) -> None:
     renderer = SpeechRenderer("en-us", 170, tmp_path / "cache", engine="espeak-ng")
     clock = VirtualClock()
     player = CuePlayer(WavFileOutput(tmp_path / "s.wav"), clock, renderer=renderer)
-    both = player.schedule_cue(CoachCue(1.0, "up", "phase", 2, 587.3, 1.5))
-    only_tone = player.schedule_cue(CoachCue(3.0, "", "phase", 1, 392.0, 3.5))
+    both = player.schedule_cue(Cue(1.0, "up", "phase_call", 2, Phase.CONCENTRIC, 1, 587.3, 1.5))
+    only_tone = player.schedule_cue(Cue(3.0, "", "tone", 1, Phase.ECCENTRIC, 2, 392.0, 3.5))
     run_clock(player, clock, 5.0, 0.05)
     assert both.label == "up" and both.priority == 2 and both.expires_s == 1.5
     assert both.ended_s is not None and both.ended_s - 1.0 > renderer.clip("up").duration_s + 0.12
     assert only_tone.outcome == "played" and only_tone.ended_s == pytest.approx(3.12)
     with pytest.raises(AudioError, match="neither text nor tone"):
-        player.schedule_cue(CoachCue(4.0, "", "phase", 1, None, 4.5))
+        player.schedule_cue(Cue(4.0, "", "tone", 1, None, 2, None, 4.5))
 
 
 def test_async_run_plays_an_immediate_event_within_a_few_milliseconds() -> None:
