@@ -317,7 +317,7 @@ class Logbook:
             (set_id,))]
         phases = self._db.execute(
             "SELECT rep_index, phase, start_s, end_s, target_s, verdict FROM phases WHERE set_id = ?"
-            " ORDER BY rep_index, start_s", (set_id,))
+            " ORDER BY rep_index, rowid", (set_id,))  # as the detector listed them
         by_rep: dict[int, list[dict[str, Any]]] = {}
         for p in phases:
             by_rep.setdefault(int(p["rep_index"]), []).append(
