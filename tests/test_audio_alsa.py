@@ -96,7 +96,7 @@ def test_no_sound_card_falls_back_to_silence_and_says_so_once(
         clock.advance(0.05)
         player.pump()
     assert len(told) == 1 and player.notices == told
-    assert "no sound device" in told[0] and "--no-audio" in told[0]
+    assert "no sound device" in told[0] and "--wav" in told[0]
     assert [r.outcome for r in player.history] == ["played"] * 5
     assert all(r.silent for r in player.history)
     assert player.output.name == "silent"

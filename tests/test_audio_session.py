@@ -1,6 +1,6 @@
 """A simulated set coached into a WAV: simulator -> motion pipeline -> live coach -> CuePlayer -> file.
 
-This is the `--no-audio` path end to end on sample time (a virtual clock), with real speech.
+This is the `run --wav FILE.wav` path end to end on sample time (a virtual clock), with real speech.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 - SimpleaudioOutput: the sound card through ALSA (simpleaudio). With no card it raises
   AudioDeviceUnavailable, which the player turns into silence plus one notice.
-- WavFileOutput: the `--no-audio` mode. Every clip is placed on a timeline at its session time and
-  the whole session is written as one WAV on close().
+- WavFileOutput: `run --wav FILE.wav` (the audio without a speaker). Every clip is placed on a
+  timeline at its session time and the whole session is written as one WAV on close().
 - NullOutput: plays nothing, counts what it was given.
 """
 
@@ -177,7 +177,7 @@ def open_output(kind: str, wav_path: Path | None = None) -> AudioOutput:
         return SimpleaudioOutput()
     if kind == "wav":
         if wav_path is None:
-            raise AudioError("the wav output needs a file path; pass --no-audio FILE.wav")
+            raise AudioError("the wav output needs a file path; pass --wav FILE.wav")
         return WavFileOutput(wav_path)
     if kind == "silent":
         return NullOutput()

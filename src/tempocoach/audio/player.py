@@ -247,7 +247,7 @@ class CuePlayer:
 
     def _fall_back_to_silence(self, exc: AudioError) -> None:
         self.output = NullOutput(self.output.sample_rate_hz)
-        self.notice(f"{exc}; carrying on without sound (use --no-audio FILE.wav to keep the cues)")
+        self.notice(f"{exc}; carrying on without sound (--wav FILE.wav writes the cues to a file instead)")
 
     def notice(self, message: str) -> None:
         """Report something the user should know, once per distinct message."""
