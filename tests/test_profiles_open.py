@@ -37,9 +37,9 @@ def test_open_worked_example_from_the_spec_decodes_to_documented_values() -> Non
     batch = decoder.decode(DATA_UUID, worked_example(), 5.0)
     assert batch is not None
     np.testing.assert_allclose(batch.t_s, [1.000, 1.010])
-    np.testing.assert_allclose(batch.acc_mps2 / STANDARD_GRAVITY, [[0, 0, 1], [0.5, -1, 1]])
+    np.testing.assert_allclose(batch.acc_mps2 / STANDARD_GRAVITY, [[0.0, 0.0, 1.0], [0.5, -1.0, 1.0]])
     np.testing.assert_allclose(
-        np.degrees(batch.gyr_radps), [[10.009766, 0, -10.009766], [0, 1000, 0]], atol=1e-6
+        np.degrees(batch.gyr_radps), [[10.009766, 0.0, -10.009766], [0.0, 1000.0, 0.0]], atol=1e-6
     )
     assert batch.meta["clock"] == "device"
 
