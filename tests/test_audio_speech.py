@@ -143,6 +143,24 @@ def test_auto_falls_back_to_the_command_when_pyttsx3_is_unavailable(tmp_path: Pa
     assert int(size) > 1000
 
 
+def test_auto_switches_to_the_command_when_pyttsx3_fails_mid_session(tmp_path: Path) -> None:
+    # Fault injection in a fresh interpreter: espeak-ng's library starts refusing voices.
+    script = (
+        "from pathlib import Path\n"
+        "from pyttsx3.drivers import _espeak\n"
+        "from tempocoach.audio.speech import SpeechRenderer\n"
+        f"r = SpeechRenderer('en-us', 170, Path({str(tmp_path)!r}))\n"
+        "before = r.engine_name\n"
+        "_espeak.SetVoiceByName = lambda name: 2  # EE_INTERNAL_ERROR\n"
+        "path = r.render('still speaking')\n"
+        "print(before, r.engine_name, path.stat().st_size)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    before, after, size = result.stdout.split()
+    assert (before, after) == ("pyttsx3", "espeak-ng")
+    assert int(size) > 1000
+
+
 def test_auto_prefers_pyttsx3(tmp_path: Path) -> None:
     assert SpeechRenderer("en-us", 170, tmp_path).engine_name == "pyttsx3"
 

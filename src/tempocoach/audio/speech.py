@@ -302,6 +302,7 @@ class SpeechRenderer:
         self.rate_wpm = rate_wpm
         self.cache_dir = Path(cache_dir)
         self.engine = open_engine(engine)
+        self._may_fall_back = engine == "auto"  # to the espeak-ng command if pyttsx3 fails mid-way
         self._voice_checked = False
         self._clips: dict[str, Clip] = {}
 
@@ -334,6 +335,16 @@ class SpeechRenderer:
         text = " ".join(text.split())
         if not text:
             raise AudioError("nothing to say: the phrase is empty")
+        try:
+            return self._render(text)
+        except AudioError:
+            if not (self._may_fall_back and self.engine.name == "pyttsx3"):
+                raise
+        self.engine = EspeakCommandEngine()
+        self._may_fall_back = False
+        return self._render(text)
+
+    def _render(self, text: str) -> Path:
         path = self.path_for(text)
         if path.exists():
             return path
