@@ -1,0 +1,148 @@
+"""Simulated sets: a lifter following a tempo code, seen by an imperfect IMU, with honest ground truth.
+
+    sim = simulate_set("back-squat", "31X0", reps=6, placement="bar", rate_hz=100, seed=1)
+    sim.batch      # ImuBatch: the whole recording, SI units, sensor frame
+    sim.truth      # list[Rep]: true phase spans on the batch clock
+    for batch in sim.batches(10): ...   # as a stream of packets
+
+Truth conventions. Every rep has all four phases in the exercise's order (eccentric-first:
+eccentric, bottom_pause, concentric, top_pause; concentric-first: concentric, top_pause, eccentric,
+bottom_pause). Phase edges are where the lift's motion truly starts or stops (its velocity leaves or
+returns to zero). A pause the lifter did not make (a 0 in the tempo) is a zero-duration span, start ==
+end. The last rep's final pause lasts what the lifter meant it to (drawn like any pause); the lifter then
+lingers still and puts the load away, which is not part of any rep. Pre- and post-set gestures
+(unrack, walkout, pick-up, fidgets, re-rack) are never in the truth.
+
+`position` is the true motion signal at `t_true_s`: translation lifts, metres along gravity (up +; the
+seated row: metres along the pull, towards the lifter +) measured from the lift's nominal bottom, including
+gestures and sway; rotation lifts, the joint angle travelled from the nominal bottom, in radians,
++ in the concentric. `concentric_sign` says which way `position` moves in the concentric.
+
+Random streams: the seed splits into independent streams for timing, geometry, gestures, physiology
+and the sensor, so sweeping a sensor knob keeps the lifter's motion identical (and vice versa).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from tempocoach.errors import TempoCoachError
+from tempocoach.events import Rep
+from tempocoach.exercises import get_exercise
+from tempocoach.sensors.base import FloatArray, ImuBatch
+from tempocoach.sensors.sim_lifter import LifterConfig
+from tempocoach.sensors.sim_motion import MotionStreams, simulate_motion
+from tempocoach.sensors.sim_sensor import SensorConfig, sample_imu
+from tempocoach.tempo import parse_tempo
+
+__all__ = ["LifterConfig", "SensorConfig", "SimulatedSet", "SimulationError", "simulate_set"]
+
+GRID_HZ = 1000.0  # the true kinematics are built on this grid, then sampled by the sensor
+
+
+class SimulationError(TempoCoachError):
+    """The simulator was asked for something it cannot simulate."""
+
+
+@dataclass
+class SimulatedSet:
+    batch: ImuBatch
+    truth: list[Rep]
+    exercise: str
+    tempo: str
+    placement: str
+    rate_hz: float
+    seed: int
+    position: FloatArray
+    t_true_s: FloatArray
+    # Extra truth for checks and plots, all at t_true_s (every sample instant, dropped ones included).
+    concentric_sign: float = 1.0
+    unit: str = "m"
+    lift_coordinate: FloatArray | None = None  # the pure rep motion c(t) (no gestures or sway), + concentric
+    pos_world_m: FloatArray | None = None  # sensor position, world frame (z up)
+    acc_world_mps2: FloatArray | None = None  # its true acceleration (gravity not included)
+    quat_world_from_sensor: FloatArray | None = None  # (n, 4) scalar-last (x, y, z, w)
+    kept: np.ndarray | None = None  # indices into t_true_s of the samples present in batch
+    pre_set_s: tuple[float, float] = (0.0, 0.0)  # span of the gestures before the reps
+    post_set_s: tuple[float, float] = (0.0, 0.0)  # span of the gestures after the reps
+    load_fraction: float = 0.0
+
+    def batches(self, chunk_samples: int = 10) -> Iterator[ImuBatch]:
+        """The recording as consecutive packets of at most chunk_samples samples."""
+        if chunk_samples < 1:
+            raise SimulationError(f"batches: chunk_samples must be >= 1, got {chunk_samples}")
+        yield from self.batch.chunks(chunk_samples)
+
+    @property
+    def reps_span_s(self) -> tuple[float, float]:
+        """From the first rep's start to the last rep's end, on the batch clock."""
+        return self.truth[0].start_s, self.truth[-1].end_s
+
+
+def simulate_set(
+    exercise: str,
+    tempo: str,
+    reps: int = 6,
+    placement: str = "bar",
+    rate_hz: float = 100.0,
+    seed: int = 0,
+    *,
+    lifter: LifterConfig | None = None,
+    sensor: SensorConfig | None = None,
+) -> SimulatedSet:
+    """Simulate one set; the same arguments always give identical arrays."""
+    ex = get_exercise(exercise)
+    code = parse_tempo(tempo)
+    motion_kind = ex.motion_for(placement)
+    if not 1 <= reps <= 200:
+        raise SimulationError(f"simulate_set: reps={reps} is out of range; use 1..200")
+    if not 10.0 <= rate_hz <= 1000.0:
+        raise SimulationError(f"simulate_set: rate_hz={rate_hz:g} is out of range; use 10..1000 Hz")
+    lifter = lifter or LifterConfig()
+    sensor = sensor or SensorConfig()
+    if sensor.mount not in ("random", "aligned"):
+        raise SimulationError(f"SensorConfig.mount='{sensor.mount}'; use 'random' or 'aligned'")
+    lifter_seq, sensor_seq = np.random.SeedSequence(seed).spawn(2)
+    motion = simulate_motion(ex, code, reps, placement, lifter, MotionStreams.from_seed(lifter_seq), GRID_HZ)
+    imu = sample_imu(motion, rate_hz, sensor, np.random.default_rng(sensor_seq))
+    meta = dict(imu.batch.meta, exercise=ex.id, tempo=str(code), placement=placement, seed=str(seed))
+    batch = ImuBatch(imu.batch.t_s, imu.batch.acc_mps2, imu.batch.gyr_radps, None, meta)
+    t0 = sensor.t0_s
+    return SimulatedSet(
+        batch=batch,
+        truth=[_shift(rep, t0) for rep in motion.truth],
+        exercise=ex.id,
+        tempo=str(code),
+        placement=placement,
+        rate_hz=float(rate_hz),
+        seed=seed,
+        position=imu.signal,
+        t_true_s=imu.t_true_s,
+        concentric_sign=motion.geometry.concentric_sign,
+        unit="rad" if motion_kind == "rotation" else "m",
+        lift_coordinate=imu.lift_coordinate,
+        pos_world_m=imu.pos_m,
+        acc_world_mps2=imu.acc_world_mps2,
+        quat_world_from_sensor=_as_quat(imu.orientation),
+        kept=imu.kept,
+        pre_set_s=(motion.pre_set_s[0] + t0, motion.pre_set_s[1] + t0),
+        post_set_s=(motion.post_set_s[0] + t0, motion.post_set_s[1] + t0),
+        load_fraction=motion.load_fraction,
+    )
+
+
+def _as_quat(rotation: Rotation) -> FloatArray:
+    return np.asarray(rotation.as_quat(), dtype=np.float64)
+
+
+def _shift(rep: Rep, offset_s: float) -> Rep:
+    if offset_s == 0.0:
+        return rep
+    from tempocoach.events import PhaseSpan
+
+    phases = tuple(PhaseSpan(p.phase, p.start_s + offset_s, p.end_s + offset_s) for p in rep.phases)
+    return Rep(rep.index, phases, rep.range_of_motion)
