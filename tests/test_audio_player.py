@@ -86,6 +86,18 @@ def test_device_output_starts_at_the_pump_that_finds_it_due() -> None:
     assert label == "x" and started_s == pytest.approx(1.05)
 
 
+def test_a_faster_session_clock_stretches_device_playback() -> None:
+    # At --speed 2 a half-second clip holds the device for a whole second of session time.
+    clock = VirtualClock()
+    player = CuePlayer(NullOutput(), clock, clock_rate=2.0)
+    first = player.schedule(0.0, beep(440, 0.5, "first"))
+    second = player.schedule(0.6, beep(550, 0.5, "second"), expires_s=5.0)
+    run_clock(player, clock, 3.0, 0.01)
+    assert first.started_s is not None and first.ended_s is not None
+    assert first.ended_s - first.started_s == pytest.approx(1.0)
+    assert second.started_s == pytest.approx(first.ended_s, abs=0.011)
+
+
 def test_higher_priority_cuts_a_lower_one(wav_player: WavPlayer) -> None:
     player, clock, output = wav_player
     long_low = beep(300, 1.0, "count")

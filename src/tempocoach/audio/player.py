@@ -109,6 +109,9 @@ class CuePlayer:
     latency_s: float = 0.0
     renderer: SpeechRenderer | None = None
     stale_after_s: float = DEFAULT_STALE_AFTER_S
+    # Session seconds per wall second (a simulated set run at --speed N): a device plays a 1 s clip
+    # in 1 wall second, which is N seconds of session time. A file timeline is always in session time.
+    clock_rate: float = 1.0
     on_notice: Callable[[str], None] | None = None
     history: list[PlayRecord] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -116,6 +119,8 @@ class CuePlayer:
     def __post_init__(self) -> None:
         if not 0.0 <= self.volume <= 1.0:
             raise AudioError(f"volume {self.volume} is outside 0..1; set e.g. 0.8")
+        if self.clock_rate <= 0:
+            raise AudioError(f"clock_rate {self.clock_rate} must be > 0 (session seconds per wall second)")
         if not 0.0 <= self.latency_s <= 1.0:
             raise AudioError(f"output latency {self.latency_s} s is outside 0..1 s; recalibrate it")
         self._pending: list[_Item] = []
@@ -229,7 +234,8 @@ class CuePlayer:
             self._fall_back_to_silence(exc)
             self.output.play(item.clip, t)
         record = item.record
-        record.started_s, record.ended_s = t, t + item.clip.duration_s
+        rate = 1.0 if self.output.places_on_timeline else self.clock_rate
+        record.started_s, record.ended_s = t, t + item.clip.duration_s * rate
         record.started_wall_s = time.perf_counter()
         record.silent = isinstance(self.output, NullOutput)
         self._sounding = _Sounding(item, t, record.ended_s)
