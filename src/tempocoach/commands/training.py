@@ -116,9 +116,11 @@ def _print_sets(rows: list[dict[str, Any]], title: str) -> None:
                    "end"):
         table.add_column(column, justify="right" if column in numeric else "left")
     for row in rows:
-        target = row["target_reps"] or (f"{row['target_duration_s']:g}s" if row["target_duration_s"] else "")
         adherence = f"{100 * row['adherence']:.0f}%" if row["adherence"] is not None else "-"
-        reps = f"{row['reps_done']}/{target}" if target else "-"
+        if row["target_duration_s"]:  # a hold: seconds held of seconds asked
+            reps = f"{row['duration_s']:.0f}/{row['target_duration_s']:g}s"
+        else:
+            reps = f"{row['reps_done']}/{row['target_reps'] or '-'}"
         table.add_row(
             str(row["position"] + 1), str(row["started_at"])[:16].replace("T", " "), row["exercise"],
             row["kind"], row["tempo"] or "-", row["load"] or "-", reps, adherence,
