@@ -6,8 +6,9 @@ How a phase is coached ("down, two, three, hold, drive" for 31X0):
 - When a phase starts (event.start_s, reported event.detected_s - start_s late) the coach lays out
   that phase's call at its start (the call stands in for "one"), a count per further second of its
   target, and the calls of the phases that follow on the tempo's schedule: "hold" at eccentric start
-  + 3 s, "drive" 1 s later. Prediction stops after an explosive (X) phase, whose end the lifter
-  decides, and at the first phase of the next rep (only its call: the go signal).
+  + 3 s, "drive" 1 s later: the calls tell the lifter when to move on. Counts of a later phase wait
+  until that phase is seen to start. Prediction stops after an explosive (X) phase, whose end the
+  lifter decides, and at the first phase of the next rep (only its call: the go signal).
 - Each new phase event re-anchors: pending predictions are withdrawn and laid out again from the
   real start, so counts follow the lifter. Anything whose moment has passed (a count can be heard
   at most count_slack_s late) is dropped, never spoken late.
@@ -176,7 +177,8 @@ class LiveCoach:
             target_s = self.tempo.target_s(phase)
             next_rep = rep != anchor.rep_index
             if target_s is None or target_s > 0:
-                self._phase_cues(rep, phase, t_s, target_s, call_only=next_rep)
+                predicted = (rep, phase) != (anchor.rep_index, anchor.phase)
+                self._phase_cues(rep, phase, t_s, target_s, predicted=predicted, next_rep=next_rep)
             if target_s is None or next_rep:
                 break
             t_s += target_s
@@ -187,8 +189,16 @@ class LiveCoach:
                     break
 
     def _phase_cues(
-        self, rep: int, phase: Phase, start_s: float, target_s: float | None, call_only: bool
+        self,
+        rep: int,
+        phase: Phase,
+        start_s: float,
+        target_s: float | None,
+        *,
+        predicted: bool,
+        next_rep: bool,
     ) -> None:
+        """Call, correction and focus at a phase's (real or predicted) start; counts only once it is real."""
         explosive = target_s is None
         call = self.calls.call(phase, explosive)
         slack = self.settings
@@ -209,10 +219,12 @@ class LiveCoach:
         correction = self.corrections.pending
         if correction is not None and self.mode.speaks_calls:
             self._place_correction(correction, rep, phase, start_s)
-        if call_only:
+        if next_rep:
             return
         if self.mode.speaks_focus:
             self._place_focus(rep, phase, start_s)
+        if predicted:
+            return  # counts follow the lifter: laid out when the phase is seen to start
         whole_s = 0 if target_s is None else math.ceil(target_s - 1e-9)
         for k in range(1, whole_s):
             at_s = start_s + k

@@ -75,6 +75,7 @@ class CueScheduler:
         self._released: set[str] = set()
         self._busy_until_s = -math.inf
         self.dropped: list[Cue] = []
+        self.stale: list[Cue] = []  # the subset of `dropped` whose moment passed (not crowded out)
 
     @property
     def pending(self) -> list[Cue]:
@@ -93,6 +94,8 @@ class CueScheduler:
             return False
         displaced: list[Cue] = []
         at_s = max(cue.at_s, now_s + self.latency_s)
+        if at_s > cue.expires_s:
+            self.stale.append(cue)
         while True:
             if at_s > cue.expires_s:
                 self.dropped.append(cue)
@@ -127,6 +130,8 @@ class CueScheduler:
             at_s = max(cue.at_s, heard_now_s, self._busy_until_s)
             if at_s > cue.expires_s:
                 self.dropped.append(cue)
+                if heard_now_s > cue.expires_s:
+                    self.stale.append(cue)
                 continue
             cue = replace(cue, at_s=at_s, emit_s=at_s - self.latency_s)
             if cue.priority > 0:
