@@ -179,4 +179,4 @@ def test_calibration_measures_a_simulated_listener_in_a_real_terminal(tmp_path: 
     assert b"output latency" in transcript
     latency_s = UserConfig.load().output_latency_s  # the child shares TEMPOCOACH_HOME
     print(f"measured {latency_s * 1000:.0f} ms")
-    assert 0.10 <= latency_s <= 0.25, transcript.decode(errors="replace")
+    assert 0.10 <= latency_s <= 0.30, transcript.decode(errors="replace")

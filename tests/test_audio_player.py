@@ -240,13 +240,13 @@ def test_coach_cues_play_tone_then_words(tmp_path: Path) -> None:
         player.schedule_cue(Cue(4.0, "", "tone", 1, None, 2, None, 4.5))
 
 
-def test_async_run_plays_an_immediate_event_within_a_few_milliseconds() -> None:
+def test_async_run_wakes_for_a_new_event_instead_of_waiting_out_its_poll() -> None:
     output = NullOutput()
     player = CuePlayer(output, MonotonicClock())
 
     async def session() -> list[PlayRecord]:
         stop = asyncio.Event()
-        runner = asyncio.create_task(player.run(stop))
+        runner = asyncio.create_task(player.run(stop, max_wait_s=2.0))  # a slow poll
         records = []
         for k in range(5):
             await asyncio.sleep(0.03)
@@ -259,4 +259,4 @@ def test_async_run_plays_an_immediate_event_within_a_few_milliseconds() -> None:
     records = asyncio.run(session())
     assert [r.outcome for r in records] == ["played"] * 5
     latencies = [r.dispatch_latency_s for r in records]
-    assert all(lat is not None and lat < 0.02 for lat in latencies), latencies
+    assert all(lat is not None and lat < 0.5 for lat in latencies), latencies
