@@ -326,3 +326,17 @@ def test_end_line_after_finish() -> None:
     end = result.coach.finish(30.0)
     assert [c.kind for c in end] == ["end"]
     assert math.isclose(end[0].at_s, 30.0)
+
+
+def test_counts_of_a_later_phase_wait_for_it_to_start() -> None:
+    # Rep 1's eccentric runs 1.5 s long: the concentric's "two" must not be said on the tempo's
+    # schedule (while the lifter is still going down) but one second into the real concentric.
+    lifter = Lifter("back-squat", "4-0-2-0", reps=2, delay_s=0.2, off_target_s={(1, Phase.ECCENTRIC): 1.5})
+    result = run(lifter, load=50.0)
+    concentric_start_s = phase_start(result.reps, 1, Phase.CONCENTRIC)
+    concentric_counts = [c for c in counts(result.cues) if c.rep_index == 1 and c.phase is Phase.CONCENTRIC]
+    assert [c.text for c in concentric_counts] == ["two"]
+    assert concentric_counts[0].at_s == pytest.approx(concentric_start_s + 1.0)
+    # the "up" call was still given when the eccentric target was reached: it tells the lifter to go
+    up = next(c for c in result.cues if c.text == "up" and c.rep_index == 1)
+    assert up.at_s == pytest.approx(phase_start(result.reps, 1, Phase.ECCENTRIC) + 4.0)
