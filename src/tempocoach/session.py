@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tempocoach.coach.cues import cue_library
-from tempocoach.coach.focus import FocusKind, decide_focus
+from tempocoach.coach.focus import FocusKind, FocusPlan, decide_focus
 from tempocoach.errors import AudioError, TempoCoachError
 from tempocoach.events import Phase, Rep, SetRecord
 from tempocoach.exercises import get_exercise
@@ -61,6 +61,7 @@ def motion_pipeline(planned: PlannedSet) -> Pipeline:
 
 
 def no_coach(planned: PlannedSet) -> Coach | None:
+    """No live cues: the session itself counts each finished rep."""
     return None
 
 
@@ -73,7 +74,7 @@ class SessionParts:
     voice: Voice = field(default_factory=SilentVoice)
     display: Display = field(default_factory=ListDisplay)
     make_pipeline: PipelineFactory = motion_pipeline
-    make_coach: CoachFactory = no_coach
+    make_coach: CoachFactory | None = None  # None: tempocoach.coach.live.LiveCoach with the set's focus
 
 
 @dataclass(frozen=True)
@@ -119,24 +120,31 @@ def _spoken_tempo(tempo: str) -> str:
     return " ".join("X" if c == "X" else c for c in tempo) if len(tempo) == 4 else tempo
 
 
+def focus_plan_for(planned: PlannedSet, load_percent: float | None) -> FocusPlan:
+    """The coach's focus policy, with the protocol's focus override (mixed: internal down, external up)."""
+    plan = planned.plan
+    overrides: dict[Phase | str, FocusKind | str] | None = None
+    if plan.focus in ("internal", "external"):
+        overrides = {phase: plan.focus for phase in Phase}
+    elif plan.focus == "mixed":
+        overrides = {phase: FocusKind.INTERNAL for phase in Phase}
+        overrides[Phase.CONCENTRIC] = FocusKind.EXTERNAL
+    return decide_focus(load_percent, plan.exercise, overrides=overrides)
+
+
 def focus_line(planned: PlannedSet, load_percent: float | None) -> str:
     """One sentence telling the lifter where to put their attention in this set."""
     plan = planned.plan
     if plan.cue:
         return plan.cue
     exercise = get_exercise(plan.exercise)
-    overrides = None
-    if plan.focus in ("internal", "external"):
-        overrides = {phase: plan.focus for phase in ("eccentric", "bottom_pause", "concentric", "top_pause")}
-    focus = decide_focus(load_percent, exercise, overrides=overrides)
+    focus = focus_plan_for(planned, load_percent)
     library = cue_library()
     if plan.is_timed:  # a hold is one long pause: use the squeeze cue
         hold_kind = focus.for_phase(Phase.TOP_PAUSE).kind
         return _sentence(library.focus_cues(exercise, hold_kind, Phase.TOP_PAUSE)[-1])
     down = library.focus_cues(exercise, focus.for_phase(Phase.ECCENTRIC).kind, Phase.ECCENTRIC)[0]
     up = library.focus_cues(exercise, focus.for_phase(Phase.CONCENTRIC).kind, Phase.CONCENTRIC)[0]
-    if plan.focus == "mixed" and focus.for_phase(Phase.ECCENTRIC).kind is FocusKind.EXTERNAL:
-        down = library.focus_cues(exercise, FocusKind.INTERNAL, Phase.ECCENTRIC)[0]
     return f"{_sentence(down)} {_sentence(up)}" if down != up else _sentence(down)
 
 
@@ -262,10 +270,30 @@ class SessionRunner:
             await countdown(parts.clock, self.say, self.options.countdown_s)
             return await run_timed_set(planned, stream, run, parts.keys, parts.clock, self.options.limits,
                                        speaker)
+        pipeline, coach = parts.make_pipeline(planned), self._coach(planned)
+        self._voice(lambda voice: voice.prepare(self._phrases(planned)))
         await countdown(parts.clock, self.say, self.options.countdown_s)
-        pipeline, coach = parts.make_pipeline(planned), parts.make_coach(planned)
         return await run_rep_set(planned, stream, run, pipeline, coach, parts.keys, parts.clock,
                                  self.options.limits, speaker)
+
+    def _coach(self, planned: PlannedSet) -> Coach | None:
+        if self.parts.make_coach is not None:
+            return self.parts.make_coach(planned)
+        from tempocoach.coach.live import LiveCoach
+
+        plan = planned.plan
+        focus = focus_plan_for(planned, self._load_percent(planned))
+        return LiveCoach(plan.exercise, plan.tempo or "2010", focus, planned_reps=plan.reps)
+
+    def _phrases(self, planned: PlannedSet) -> set[str]:
+        """What the coach may say in this set, so the voice can render it before the first rep."""
+        if self.parts.make_coach is not None or planned.plan.is_timed:
+            return set()
+        from tempocoach.coach.live import phrases_for_set
+
+        plan = planned.plan
+        focus = focus_plan_for(planned, self._load_percent(planned))
+        return phrases_for_set(plan.exercise, plan.tempo or "2010", focus, planned_reps=plan.reps)
 
     def _report(self, planned: PlannedSet, run: SetRun) -> tuple[str, str, float | None, float]:
         """(spoken summary, report JSON, adherence, time under tension s) for a finished set."""
@@ -283,8 +311,11 @@ class SessionRunner:
         if not run.reps:
             empty = {"reps": [], "summary": {"reps": 0}}
             return "No reps detected in that set.", json.dumps(empty), None, 0.0
+        from tempocoach.coach.spoken import post_set_summary
+
         report = build_report(record)
-        return (report.summary_text, json.dumps(report.to_json()), report.summary.adherence,
+        self.parts.display.show(report.summary_text, "info")
+        return (post_set_summary(report), json.dumps(report.to_json()), report.summary.adherence,
                 report.summary.time_under_tension_s)
 
     async def finish_set(

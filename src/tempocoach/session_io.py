@@ -8,6 +8,7 @@ player's business: it falls back to silence and reports once through `on_notice`
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any, ClassVar, Protocol
 
 from rich.console import Console
@@ -21,6 +22,8 @@ class Voice(Protocol):
     def cue(self, cue: Any, shift_s: float) -> None: ...
 
     def pump(self) -> None: ...
+
+    def prepare(self, phrases: Iterable[str]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -37,6 +40,9 @@ class SilentVoice:
         return None
 
     def pump(self) -> None:
+        return None
+
+    def prepare(self, phrases: Iterable[str]) -> None:
         return None
 
     def close(self) -> None:
@@ -117,6 +123,11 @@ class PlayerVoice:
 
     def pump(self) -> None:
         self.player.pump()
+
+    def prepare(self, phrases: Iterable[str]) -> None:
+        """Render the set's phrases now, between sets, so no cue waits for speech synthesis."""
+        if self.player.renderer is not None:
+            self.player.renderer.prerender(sorted(phrases))
 
     def close(self) -> None:
         self.player.close()

@@ -228,6 +228,10 @@ async def run_rep_set(
             break
     if run.outcome in ("done", "stopped"):
         handle(pipeline.finish(), run.last_t_s or 0.0)
+    finish = getattr(coach, "finish", None)  # the coach withdraws pending counts and may say a last line
+    if finish is not None:
+        for cue in finish(run.last_t_s or 0.0):
+            speaker.cue(cue)
     run.reps = list(pipeline.reps)
     if run.outcome == "done" and target and len(run.reps) < target:
         run.outcome = "stopped"
