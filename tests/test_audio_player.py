@@ -152,6 +152,16 @@ def test_stale_cues_are_dropped_not_played_late(
     assert records["patient"].started_s == pytest.approx(2.0)
 
 
+def test_one_coarse_pump_goes_past_a_stale_cue_to_the_next(
+    wav_player: WavPlayer,
+) -> None:
+    player, _, _ = wav_player
+    dead = player.schedule(1.0, beep(440, 0.1, "dead"), expires_s=0.9)
+    alive = player.schedule(1.5, beep(550, 0.1, "alive"))
+    assert player.pump(2.0) == [alive]
+    assert dead.outcome == "stale" and alive.started_s == pytest.approx(1.5)
+
+
 def test_a_cue_scheduled_after_its_expiry_never_plays() -> None:
     clock = VirtualClock(10.0)
     player = CuePlayer(NullOutput(), clock)

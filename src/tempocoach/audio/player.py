@@ -185,8 +185,8 @@ class CuePlayer:
         """Do everything due up to now_s (default: the clock's now); returns the records started."""
         now = self.clock.now_s() if now_s is None else now_s
         started: list[PlayRecord] = []
-        while (record := self._step(now)) is not None:
-            started.append(record)
+        while self._step(now, started):
+            pass
         self._drop_stale(now)
         return started
 
@@ -196,7 +196,8 @@ class CuePlayer:
             return max(wanted_s, self._cursor_s)
         return now
 
-    def _step(self, now: float) -> PlayRecord | None:
+    def _step(self, now: float, started: list[PlayRecord]) -> bool:
+        """Take the next decision due by now (cut, finish, start); False when there is none."""
         sounding = self._sounding
         if sounding is not None:
             outranking = [i.due_s for i in self._pending if i.record.priority > sounding.item.record.priority]
@@ -204,28 +205,30 @@ class CuePlayer:
             t = self._decision_time(cutter_due, now)
             if cutter_due <= now and t < sounding.end_s:
                 self._cut(sounding, t)
-                return self._start_best(t)
+                self._start_best(t, started)
+                return True
             if sounding.end_s > now:
-                return None
+                return False
             self._cursor_s = max(self._cursor_s, sounding.end_s)
             self._sounding = None
         if not self._pending:
-            return None
+            return False
         first_due = min(i.due_s for i in self._pending)
         if first_due > now:
-            return None
-        return self._start_best(self._decision_time(first_due, now))
+            return False
+        self._start_best(self._decision_time(first_due, now), started)
+        return True
 
-    def _start_best(self, t: float) -> PlayRecord | None:
+    def _start_best(self, t: float, started: list[PlayRecord]) -> None:
+        """Play the best item due at t; stale ones are dropped first (then maybe nothing plays)."""
         self._cursor_s = max(self._cursor_s, t)
         self._drop_stale(t)
         due = [i for i in self._pending if i.due_s <= t]
-        if not due:
-            return None
-        best = min(due, key=_Item.rank)
-        self._pending.remove(best)
-        self._play(best, t)
-        return best.record
+        if due:
+            best = min(due, key=_Item.rank)
+            self._pending.remove(best)
+            self._play(best, t)
+            started.append(best.record)
 
     def _play(self, item: _Item, t: float) -> None:
         try:
