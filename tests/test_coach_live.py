@@ -340,3 +340,24 @@ def test_counts_of_a_later_phase_wait_for_it_to_start() -> None:
     # the "up" call was still given when the eccentric target was reached: it tells the lifter to go
     up = next(c for c in result.cues if c.text == "up" and c.rep_index == 1)
     assert up.at_s == pytest.approx(phase_start(result.reps, 1, Phase.ECCENTRIC) + 4.0)
+
+
+def test_measured_phrase_durations_replace_the_estimate() -> None:
+    lifter = Lifter("back-squat", "60X0", reps=1, delay_s=0.05)
+    events, _ = lifter.events()
+    plan = decide_focus(85.0, "back-squat")
+    said: dict[str, list[Cue]] = {}
+    for name, durations in (("long", {"four": 1.5}), ("estimated", {})):
+        coach = LiveCoach("back-squat", "60X0", plan, planned_reps=1, phrase_durations_s=durations)
+        said[name] = []
+        pending = list(events)
+        for step in range(500):
+            now_s = step * TICK_S
+            while pending and pending[0].detected_s <= now_s:
+                said[name] += coach.on_event(pending.pop(0))
+            said[name] += coach.tick(now_s)
+    four = next(c for c in said["long"] if c.text == "four")
+    assert four.duration_s == pytest.approx(1.5 + CoachSettings().pad_s)
+    assert "five" not in {c.text for c in said["long"]}  # a 1.5-s "four" leaves no room one second later
+    assert "six" in {c.text for c in said["long"]}
+    assert {"four", "five", "six"} <= {c.text for c in said["estimated"]}

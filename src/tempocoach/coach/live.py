@@ -21,6 +21,7 @@ cued at the start of the same rep's eccentric. Corrections: see corrections.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -104,7 +105,10 @@ class LiveCoach:
         *,
         planned_reps: int | None = None,
         library: CueLibrary | None = None,
+        phrase_durations_s: Mapping[str, float] | None = None,
     ) -> None:
+        """phrase_durations_s: measured lengths of pre-rendered phrases (else estimated from words)."""
+        self.phrase_durations_s = dict(phrase_durations_s or {})
         self.exercise = exercise if isinstance(exercise, Exercise) else get_exercise(exercise)
         self.tempo = tempo if isinstance(tempo, TempoCode) else parse_tempo(tempo)
         self.focus_plan = focus_plan
@@ -237,7 +241,7 @@ class LiveCoach:
 
     def _has_room(self, phase: Phase, text: str) -> bool:
         target_s = self.tempo.target_s(phase)
-        call_s = speech_duration_s(self.calls.call(phase), self.settings.speech_rate_wpm, self.settings.pad_s)
+        call_s = self._duration(self.calls.call(phase))
         return target_s is not None and target_s >= call_s + self._duration(text)
 
     def _place_correction(
@@ -275,6 +279,9 @@ class LiveCoach:
     # ------------------------------------------------------------ cue construction
 
     def _duration(self, text: str) -> float:
+        measured = self.phrase_durations_s.get(text)
+        if measured is not None:
+            return measured + self.settings.pad_s
         return speech_duration_s(text, self.settings.speech_rate_wpm, self.settings.pad_s)
 
     def _offer(
