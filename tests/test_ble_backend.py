@@ -163,7 +163,9 @@ def test_client_gatt_operations_and_errors() -> None:
                 assert client.is_connected and client.mtu_size == 247
                 uuids = {c.uuid for s in client.services for c in s.characteristics}
                 assert {CTRL, DATA, EVENTS, INFO} <= uuids
-                assert sorted(client.services.get_characteristic(CTRL).properties) == [
+                ctrl = client.services.get_characteristic(CTRL)
+                assert ctrl is not None
+                assert sorted(ctrl.properties) == [
                     "read", "write", "write-without-response"
                 ]
                 assert await client.read_gatt_char(INFO) == bytearray(b"tiny v1")

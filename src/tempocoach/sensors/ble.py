@@ -77,6 +77,19 @@ def registered_profiles() -> list[SensorProfile]:
     return [p() if isinstance(p, type) else p for p in items]
 
 
+def profile_by_family(key: str, profiles: Sequence[SensorProfile]) -> SensorProfile | None:
+    """An exact family id ("polar-h10"), or a short one ("polar", "thingy", "open"): the first
+    registered family it starts or names a part of."""
+    key = key.strip().lower()
+    for profile in profiles:
+        if profile.family == key:
+            return profile
+    for profile in profiles:
+        if profile.family.startswith(key) or key in profile.family.split("-"):
+            return profile
+    return None
+
+
 def identify_profile(
     name: str | None, service_uuids: Sequence[str], profiles: Sequence[SensorProfile]
 ) -> SensorProfile | None:
@@ -261,11 +274,10 @@ class BleSensorSource:
         self._device = device
         self.device_name = adv.local_name or device.name or device.address
         if self.family:
-            matches = [p for p in profiles if p.family == self.family]
-            if not matches:
+            self._family_profile = profile_by_family(self.family, profiles)
+            if self._family_profile is None:
                 families = ", ".join(p.family for p in profiles)
                 raise DeviceError(f"unknown sensor family {self.family!r}; choose one of {families}")
-            self._family_profile = matches[0]
         else:
             self._family_profile = identify_profile(self.device_name, adv.service_uuids, profiles)
             if self._family_profile is None:
@@ -399,6 +411,9 @@ class BleSensorSource:
             return
         with contextlib.suppress(*_BLE_FAILURES):
             await self._send(client, self.profile.stop_writes())
+        for uuid in self.profile.notify_uuids():  # some devices (Thingy) stop when notifications do
+            with contextlib.suppress(*_BLE_FAILURES):
+                await asyncio.wait_for(client.stop_notify(uuid), _COMMAND_TIMEOUT_S)
         with contextlib.suppress(*_BLE_FAILURES):
             await asyncio.wait_for(client.disconnect(), _COMMAND_TIMEOUT_S)
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from tempocoach.errors import DeviceError
 from tempocoach.sensors.base import ImuBatch, Source
-from tempocoach.sensors.ble import BleSensorSource, ReconnectPolicy, registered_profiles
+from tempocoach.sensors.ble import BleSensorSource, ReconnectPolicy, profile_by_family, registered_profiles
 from tempocoach.sensors.emulator import EMULATED_PREFIX, EmulatedSensor, EmulatedWorld
 from tempocoach.sensors.profiles.base import SensorProfile
 
@@ -91,16 +91,16 @@ def open_source(
     """The Source behind a `--device` option: a real sensor by address or name, or `emulated:<family>`
     (a simulated lifter doing `reps` of `exercise` at `tempo`, served as that vendor's BLE peripheral
     at `speed` times real time)."""
-    if not device.startswith("emulated:"):
+    if not device.startswith(EMULATED_PREFIX):
         return BleSensorSource(device, family=family, rate_hz=rate_hz, reconnect=reconnect)
     from tempocoach.sensors.simulator import simulate_set
 
-    wanted = family or device.removeprefix("emulated:")
-    profiles = {p.family: p for p in registered_profiles()}
-    if wanted not in profiles:
-        choices = ", ".join(f"emulated:{f}" for f in profiles)
+    wanted = family or device.removeprefix(EMULATED_PREFIX)
+    known = registered_profiles()
+    profile = profile_by_family(wanted, known)
+    if profile is None:
+        choices = ", ".join(EMULATED_PREFIX + p.family for p in known)
         raise DeviceError(f"--device {device}: no emulated sensor family {wanted!r}; choose one of {choices}")
-    profile = profiles[wanted]
     rate = profile.nearest_rate_hz(rate_hz or profile.default_rate_hz)
     sim = simulate_set(
         exercise=exercise, tempo=tempo, reps=reps, placement=placement, rate_hz=rate, seed=seed

@@ -161,6 +161,7 @@ class EmulatedSensor:
         self._streaming = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._t_first_s: float | None = None
+        self._unsent_samples = 0
         self._now_s = 0.0
         self._wall0: float | None = None
 
@@ -283,6 +284,15 @@ class EmulatedSensor:
             with contextlib.suppress(Exception):
                 await self._device.power_off()
 
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
+
+    @property
+    def streaming(self) -> bool:
+        """Connected, started by the client, and every data characteristic subscribed."""
+        return self._streaming.is_set()
+
     def now_s(self) -> float:
         """The sensor's clock on the samples' time axis: the time of the newest sample sent.
 
@@ -342,7 +352,10 @@ class EmulatedSensor:
     async def _serve(self, chunk: ImuBatch) -> None:
         payloads = self._encoder.encode(chunk)
         self.served.append(chunk)
-        per_payload = len(chunk) / max(1, len(payloads))
+        self._unsent_samples += len(chunk)  # encoders that fill frames hold samples back
+        if not payloads:
+            return
+        per_payload, self._unsent_samples = self._unsent_samples / len(payloads), 0
         for uuid, payload in payloads:
             faulty = self._apply_faults(payload, per_payload)
             if faulty is not None:
