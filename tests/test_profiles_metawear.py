@@ -15,7 +15,7 @@ h = bytes.fromhex
 def bmi160_decoder(
     acc_range_g: int = 8, gyro_range_dps: int = 2000, with_gyro: bool = False
 ) -> MetaWearDecoder:
-    decoder = MetaWearDecoder(100.0, {"chip": BMI160}, acc_range_g, gyro_range_dps)
+    decoder = MetaWearDecoder(100.0, {"chip": BMI160}, acc_range_g, gyro_range_dps, hold_s=0)
     if not with_gyro:
         decoder.decode(NOTIFY_UUID, h("1380"), 0.0)  # empty module info: no gyro on this board
     return decoder
@@ -43,7 +43,7 @@ def test_metawear_vector_gyro_500_and_packed_1000() -> None:
     gyro_dps = None if batch is None else np.degrees(batch.gyr_radps)
     assert gyro_dps is not None
     np.testing.assert_allclose(gyro_dps, [[262.409, 499.497, -499.512]], atol=1e-2)
-    packed = MetaWearDecoder(100.0, {"chip": BMI160}, 8, 1000)
+    packed = MetaWearDecoder(100.0, {"chip": BMI160}, 8, 1000, hold_s=0)
     expected = [[164.177, 301.860, -265.122], [207.134, 296.982, -215.457], [254.055, 309.634, -152.591]]
     packed.decode(NOTIFY_UUID, h("13070915AD2608DE8A1A0D2665E48D20AC2773EC"), 2.0)
     out = packed.decode(NOTIFY_UUID, h("031C" + "00" * 18), 2.0)
@@ -52,7 +52,7 @@ def test_metawear_vector_gyro_500_and_packed_1000() -> None:
 
 
 def test_metawear_bmi270_registers_differ() -> None:
-    decoder = MetaWearDecoder(100.0, {"chip": BMI270}, 8, 2000)
+    decoder = MetaWearDecoder(100.0, {"chip": BMI270}, 8, 2000, hold_s=0)
     decoder.decode(NOTIFY_UUID, h("1380"), 0.0)
     assert decoder.decode(NOTIFY_UUID, h("031C" + "00" * 18), 0.0) is None  # BMI160 packed: not here
     assert decoder.decode(NOTIFY_UUID, h("0305" + "0010" * 9), 0.0) is not None  # BMI270 packed acc

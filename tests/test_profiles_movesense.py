@@ -29,7 +29,9 @@ def test_movesense_vector_synthetic_imu6_two_samples() -> None:
     batch = MovesenseDecoder(104.0).decode(DATA_UUID, VECTOR, 5.0)
     assert batch is not None
     np.testing.assert_allclose(batch.acc_mps2, [[0.1, 0.2, 9.81], [0.0, 0.0, 9.8]], rtol=1e-6)
-    np.testing.assert_allclose(batch.gyr_radps * 180 / math.pi, [[1.0, -2.0, 0.5], [0.0, 0.0, 0.0]], rtol=1e-6)
+    np.testing.assert_allclose(
+        batch.gyr_radps * 180 / math.pi, [[1.0, -2.0, 0.5], [0.0, 0.0, 0.0]], rtol=1e-6
+    )
     assert batch.t_s[0] == pytest.approx(123.456)  # device ms of the FIRST sample
     assert batch.t_s[1] == pytest.approx(123.456 + 1 / 104)
 

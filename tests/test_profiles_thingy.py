@@ -21,7 +21,7 @@ VECTOR = bytes.fromhex("000000000004400100000000900100000000")
 
 
 def test_thingy_vector_q_formats() -> None:
-    batch = ThingyDecoder(50.0).decode(RAW_DATA_UUID, VECTOR, 2.0)
+    batch = ThingyDecoder(50.0, hold_s=0).decode(RAW_DATA_UUID, VECTOR, 2.0)
     assert batch is not None and batch.mag_ut is not None
     np.testing.assert_allclose(batch.acc_mps2, [[0, 0, STANDARD_GRAVITY]])
     np.testing.assert_allclose(batch.gyr_radps, [[10 * math.pi / 180, 0, 0]])
@@ -40,7 +40,7 @@ def test_thingy_config_write_sets_rate() -> None:
 
 
 def test_thingy_wrong_length_counted() -> None:
-    decoder = ThingyDecoder(50.0)
+    decoder = ThingyDecoder(50.0, hold_s=0)
     assert decoder.decode(RAW_DATA_UUID, VECTOR[:17], 0.0) is None
     assert decoder.decode(RAW_DATA_UUID, VECTOR + b"\0", 0.0) is None
     assert decoder.stats.malformed == 2
@@ -49,7 +49,7 @@ def test_thingy_wrong_length_counted() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=40))
 def test_thingy_fuzz_random_bytes_never_raise(data: bytes) -> None:
-    decoder = ThingyDecoder(50.0)
+    decoder = ThingyDecoder(50.0, hold_s=0)
     out = decoder.decode(RAW_DATA_UUID, data, 1.0)
     assert (out is None) == (len(data) != 18)
     assert decoder.stats.malformed == (len(data) != 18)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.sensors.profiles import profile_for
 from tempocoach.sensors.profiles.thingy import RAW_DATA_UUID, ThingyDecoder
-from tempocoach.sensors.profiles.timing import ArrivalClock, DeviceClock, PairAligner
+from tempocoach.sensors.profiles.timing import ArrivalClock, ArrivalStamper, DeviceClock, PairAligner
 
 
 def deliver(
@@ -102,6 +102,22 @@ def test_timing_drift_and_loss_together() -> None:
     run_clock(clock, t_true, packets)
     assert clock.lost_samples == pytest.approx(lost, rel=0.15)
     assert clock.period_s == pytest.approx(0.0102, rel=0.005)
+
+
+@pytest.mark.parametrize("burst_packets", [2, 12])
+def test_timing_burst_at_start_does_not_squeeze_the_first_samples(burst_packets: int) -> None:
+    """One sample per notification; the link delivers them in pairs (both when the second was taken),
+    and the very first `burst_packets` all at once: the first sample must not be stamped late."""
+    rate = 100.0
+    t_true = 5.0 + np.arange(300) / rate
+    arrivals = t_true + (np.arange(300) % 2 == 0) / rate  # pairs arrive with their second sample
+    arrivals[:burst_packets] = t_true[burst_packets - 1]
+    stamper = ArrivalStamper(rate)
+    out = [stamper.stamp(np.zeros((1, 3)), float(a)) for a in arrivals]
+    assert out[0] is None  # held while the link's delay is learned
+    t = np.concatenate([o[0] for o in out if o is not None])
+    assert t.shape == (300,)
+    np.testing.assert_allclose(t - t_true, 0.0, atol=1e-9)
 
 
 @settings(max_examples=200, deadline=None)

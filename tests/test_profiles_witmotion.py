@@ -22,7 +22,7 @@ VECTOR = h("55 61 00 00 00 00 00 08 00 00 00 00 66 06 00 00 00 00 00 40".replace
 
 
 def test_witmotion_vector_constructed_packet() -> None:
-    decoder = WitMotionDecoder(50.0)
+    decoder = WitMotionDecoder(50.0, hold_s=0)
     batch = decoder.decode(NOTIFY_UUID, VECTOR, 3.0)
     assert batch is not None
     np.testing.assert_allclose(batch.acc_mps2, [[0, 0, STANDARD_GRAVITY]])
@@ -31,7 +31,7 @@ def test_witmotion_vector_constructed_packet() -> None:
 
 
 def test_witmotion_several_frames_per_notification_and_register_replies() -> None:
-    decoder = WitMotionDecoder(50.0)
+    decoder = WitMotionDecoder(50.0, hold_s=0)
     batch = decoder.decode(NOTIFY_UUID, VECTOR * 3, 1.0)
     assert batch is not None and len(batch) == 3
     np.testing.assert_allclose(np.diff(batch.t_s), 1 / 50)
@@ -60,7 +60,7 @@ def test_witmotion_emulator_obeys_rate_and_answers_register_read() -> None:
 
 
 def test_witmotion_garbled_and_truncated_counted() -> None:
-    decoder = WitMotionDecoder(50.0)
+    decoder = WitMotionDecoder(50.0, hold_s=0)
     assert decoder.decode(NOTIFY_UUID, VECTOR[:15], 0.0) is None
     assert decoder.decode(NOTIFY_UUID, VECTOR + VECTOR[:7], 0.1) is None  # trailing partial frame
     assert decoder.decode(NOTIFY_UUID, h("AA") + VECTOR[1:], 0.2) is None
@@ -70,7 +70,7 @@ def test_witmotion_garbled_and_truncated_counted() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.binary(max_size=90), max_size=6))
 def test_witmotion_fuzz_random_bytes_never_raise(packets: list[bytes]) -> None:
-    decoder = WitMotionDecoder(50.0)
+    decoder = WitMotionDecoder(50.0, hold_s=0)
     last_t = -math.inf
     for i, data in enumerate(packets):
         out = decoder.decode(NOTIFY_UUID, data, 0.02 * i)

@@ -6,7 +6,7 @@ command char 326A9001 (write without response), notify char 326A9006. Messages a
 [module, register, data]; reading sets bit 7. The IMU chip differs by board (acc implementation
 1 = BMI160, 4 = BMI270; gyro 0 = BMI160, 1 = BMI270) and so do register numbers and codes, so the
 client first reads module info (03 80 / 13 80) and the decoder queues the configuration once the
-answer arrives (Decoder.take_writes). Samples carry no timestamp: times come from ArrivalClock.
+answer arrives (Decoder.take_writes). Samples carry no timestamp: times come from ArrivalStamper.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from tempocoach.sensors.base import FloatArray, ImuBatch
 from tempocoach.sensors.profiles.base import CharSpec, Decoder, Encoder, GattWrite, SensorProfile, ServiceSpec
 from tempocoach.sensors.profiles.codec import DEG, G, has_uuid, make_batch, nearest, norm_uuid
-from tempocoach.sensors.profiles.timing import ArrivalClock, PairAligner
+from tempocoach.sensors.profiles.timing import ArrivalStamper, PairAligner
 
 SERVICE_UUID = "326a9000-85cb-9195-d9dd-464cfbbae75a"
 COMMAND_UUID = "326a9001-85cb-9195-d9dd-464cfbbae75a"
@@ -94,13 +94,14 @@ class MetaWearDecoder(Decoder):
         learned: dict[str, Chip],
         acc_range_g: int = ACC_RANGE_G,
         gyro_range_dps: int = GYRO_RANGE_DPS,
+        hold_s: float = 0.1,
     ) -> None:
         super().__init__(rate_hz)
         self.acc_range_g, self.gyro_range_dps = acc_range_g, gyro_range_dps
         self._learned = learned  # shared with the profile, whose stop_writes() needs the chip
         self._packed = rate_hz > PACKED_ABOVE_HZ
-        self._acc_clock = ArrivalClock(rate_hz)
-        self._gyro_clock = ArrivalClock(rate_hz)
+        self._acc_clock = ArrivalStamper(rate_hz, hold_s=hold_s)
+        self._gyro_clock = ArrivalStamper(rate_hz, hold_s=hold_s)
         self._aligner = PairAligner(1.0 / rate_hz)
         self._meta = {"profile": "metawear", "clock": "arrival"}
 
@@ -122,9 +123,12 @@ class MetaWearDecoder(Decoder):
         if raw is None:
             return None
         clock = self._acc_clock if module == ACC else self._gyro_clock
-        t_s = clock.stamp(raw.shape[0], arrival_s)
         self.stats.packets += 1
         self.stats.samples += raw.shape[0]
+        stamped = clock.stamp(raw, arrival_s)
+        if stamped is None:
+            return None  # the first ~0.1 s is held to learn the link's delay
+        t_s, raw = stamped
         if module == ACC:
             self._aligner.push_acc(t_s, raw * (G / ACC_LSB_PER_G[self.acc_range_g]))
         else:

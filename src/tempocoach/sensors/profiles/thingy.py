@@ -24,7 +24,7 @@ from tempocoach.sensors.profiles.base import (
     ServiceSpec,
 )
 from tempocoach.sensors.profiles.codec import DEG, G, has_uuid, make_batch, norm_uuid, quantise
-from tempocoach.sensors.profiles.timing import ArrivalClock
+from tempocoach.sensors.profiles.timing import ArrivalStamper
 
 
 def _uuid(short: str) -> str:
@@ -50,9 +50,9 @@ def motion_config(rate_hz: int) -> bytes:
 
 
 class ThingyDecoder(Decoder):
-    def __init__(self, rate_hz: float) -> None:
+    def __init__(self, rate_hz: float, hold_s: float = 0.1) -> None:
         super().__init__(rate_hz)
-        self._clock = ArrivalClock(rate_hz)
+        self._clock = ArrivalStamper(rate_hz, hold_s=hold_s)
         self._meta = {"profile": "thingy52", "clock": "arrival"}
 
     def decode(self, char_uuid: str, data: bytes, arrival_s: float) -> ImuBatch | None:
@@ -62,10 +62,13 @@ class ThingyDecoder(Decoder):
             self.stats.malformed += 1
             return None
         raw = np.frombuffer(bytes(data), dtype="<i2").astype(np.float64).reshape(1, 9)
-        t_s = self._clock.stamp(1, arrival_s)
         self.stats.packets += 1
         self.stats.samples += 1
+        stamped = self._clock.stamp(raw, arrival_s)
         self.stats.lost_samples = self._clock.lost_samples
+        if stamped is None:
+            return None  # the first ~0.1 s is held to learn the link's delay
+        t_s, raw = stamped
         return make_batch(
             t_s,
             raw[:, 0:3] * (ACC_LSB_G * G),

@@ -101,6 +101,30 @@ class ArrivalClock:
         self._fit_rate(k_last, arrival_s)
         return times
 
+    def prime(self, packets: list[tuple[int, float]]) -> list[FloatArray]:
+        """Stamp the first packets together, anchored on the least-delayed one of them.
+
+        The very first packet's delay is unknown; if the link delivered the start as a burst,
+        anchoring on it would stamp it late and squeeze the samples after it. Seeing a few packets
+        first removes that (ArrivalStamper holds them)."""
+        period, k, ends = self.period_s, self._k_next, []
+        for n, arrival in packets:
+            k += n
+            ends.append((k - 1, arrival))
+        anchor_k, anchor_a = min(ends, key=lambda e: e[1] - e[0] * period)
+        out, k = [], self._k_next
+        for (n, arrival), (k_last, _) in zip(packets, ends, strict=True):
+            t_last = anchor_a + (k_last - anchor_k) * period
+            out.append(t_last - (n - 1 - np.arange(n, dtype=np.float64)) * period)
+            self._window.append(_Packet(k_last, arrival, n))
+            self._fit_rate(k_last, arrival)
+        while sum(p.n for p in self._window) - self._window[0].n >= self._window_samples:
+            self._window.popleft()
+        self._anchor = (ends[-1][0], float(out[-1][-1]))
+        self._last_t = float(out[-1][-1])
+        self._k_next = ends[-1][0] + 1
+        return out
+
     def _is_burst(self) -> bool:
         """Packets in the window arrived much faster than they were sampled."""
         if len(self._window) < 3:
@@ -149,6 +173,33 @@ class ArrivalClock:
         hi = self.nominal_period_s * (1 + self._max_rate_error)
         fitted = min(max(slope, lo), hi)
         self.period_s += 0.3 * (fitted - self.period_s)
+
+
+class ArrivalStamper:
+    """An ArrivalClock that holds the first few packets (about 0.1 s) to find the link's least
+    delay before stamping anything; afterwards every packet is stamped as it arrives."""
+
+    def __init__(self, rate_hz: float, *, hold_s: float = 0.1) -> None:
+        self.clock = ArrivalClock(rate_hz)
+        self._hold_s, self._hold_packets = hold_s, (4 if hold_s > 0 else 1)
+        self._held: list[tuple[FloatArray, float]] | None = []
+
+    @property
+    def lost_samples(self) -> int:
+        return self.clock.lost_samples
+
+    def stamp(self, values: FloatArray, arrival_s: float) -> tuple[FloatArray, FloatArray] | None:
+        """(times, values) of every sample released now: rows of `values` are samples."""
+        if self._held is None:
+            return self.clock.stamp(values.shape[0], arrival_s), values
+        self._held.append((values, arrival_s))
+        span_s = arrival_s - self._held[0][1]
+        count = len(self._held)
+        if not ((count >= self._hold_packets and span_s >= self._hold_s) or count >= 64 or span_s >= 0.5):
+            return None
+        held, self._held = self._held, None
+        times = self.clock.prime([(v.shape[0], a) for v, a in held])
+        return np.concatenate(times), np.concatenate([v for v, _ in held])
 
 
 class DeviceClock:

@@ -24,7 +24,7 @@ from tempocoach.sensors.profiles.base import (
     ServiceSpec,
 )
 from tempocoach.sensors.profiles.codec import DEG, G, has_uuid, make_batch, nearest, norm_uuid, quantise
-from tempocoach.sensors.profiles.timing import ArrivalClock
+from tempocoach.sensors.profiles.timing import ArrivalStamper
 
 # Note the '9a34fb' ending: WitMotion's base differs from the Bluetooth SIG base (…9b34fb).
 SERVICE_UUID = "0000ffe5-0000-1000-8000-00805f9a34fb"
@@ -48,9 +48,9 @@ def command(register: int, value: int) -> bytes:
 
 
 class WitMotionDecoder(Decoder):
-    def __init__(self, rate_hz: float) -> None:
+    def __init__(self, rate_hz: float, hold_s: float = 0.1) -> None:
         super().__init__(rate_hz)
-        self._clock = ArrivalClock(rate_hz)
+        self._clock = ArrivalStamper(rate_hz, hold_s=hold_s)
         self._meta = {"profile": "witmotion", "clock": "arrival"}
 
     def decode(self, char_uuid: str, data: bytes, arrival_s: float) -> ImuBatch | None:
@@ -68,10 +68,13 @@ class WitMotionDecoder(Decoder):
         if not samples:
             return None  # register replies only (battery, magnetometer polls): nothing to stream
         raw = np.frombuffer(b"".join(samples), dtype="<i2").reshape(-1, 6).astype(np.float64)
-        t_s = self._clock.stamp(raw.shape[0], arrival_s)
         self.stats.packets += 1
         self.stats.samples += raw.shape[0]
+        stamped = self._clock.stamp(raw, arrival_s)
         self.stats.lost_samples = self._clock.lost_samples
+        if stamped is None:
+            return None  # the first ~0.1 s is held to learn the link's delay
+        t_s, raw = stamped
         return make_batch(t_s, raw[:, :3] * (ACC_LSB_G * G), raw[:, 3:] * (GYRO_LSB_DPS * DEG), self._meta)
 
 
