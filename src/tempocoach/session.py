@@ -201,6 +201,15 @@ class SessionRunner:
         self.parts.display.show(text, "say")
         self._voice(lambda voice: voice.say(text, when_s))
 
+    async def until_said(self) -> None:
+        """Wait (on the session clock) until the voice has finished what it was given."""
+        try:
+            left_s = self.parts.voice.busy_until() - self.parts.clock.now()
+        except AudioError:
+            return
+        if left_s > 0:
+            await self.parts.clock.sleep(left_s)
+
     def _voice(self, act: Callable[[Voice], None]) -> None:
         if not self._audio_ok:
             return
@@ -230,6 +239,7 @@ class SessionRunner:
     async def ask_rating(self) -> str | None:
         """Connection quality by key (1 strong, 2 moderate, 3 weak); None on timeout or Enter."""
         self.say("Connection? 1 strong, 2 moderate, 3 weak.")
+        await self.until_said()
         clock = self.parts.clock
         deadline = clock.now() + self.options.rating_timeout_s
         while clock.now() < deadline:
@@ -267,11 +277,13 @@ class SessionRunner:
         speaker = _SetSpeaker(self, run)
         if plan.is_timed:
             self.say("Get into position.")
+            await self.until_said()
             await countdown(parts.clock, self.say, self.options.countdown_s)
             return await run_timed_set(planned, stream, run, parts.keys, parts.clock, self.options.limits,
                                        speaker)
         pipeline, coach = parts.make_pipeline(planned), self._coach(planned)
         self._voice(lambda voice: voice.prepare(self._phrases(planned)))
+        await self.until_said()
         await countdown(parts.clock, self.say, self.options.countdown_s)
         return await run_rep_set(planned, stream, run, pipeline, coach, parts.keys, parts.clock,
                                  self.options.limits, speaker)
@@ -380,9 +392,11 @@ class SessionRunner:
             self.parts.logbook.finish_session(session_id, "complete")
             result.status = "complete"
             self.say("Session complete. Well done.")
+            await self.until_said()
             return result
         self.parts.logbook.mark_current(session_id, None)
         self.say("Stopped. Run the same protocol again to resume.")
+        await self.until_said()
         return result
 
 

@@ -25,6 +25,10 @@ class Voice(Protocol):
 
     def prepare(self, phrases: Iterable[str]) -> None: ...
 
+    def busy_until(self) -> float:
+        """Session time by which everything said so far will have been heard."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -44,6 +48,9 @@ class SilentVoice:
 
     def prepare(self, phrases: Iterable[str]) -> None:
         return None
+
+    def busy_until(self) -> float:
+        return 0.0
 
     def close(self) -> None:
         return None
@@ -88,8 +95,12 @@ class PlayerVoice:
     # Announcements are long and not time-critical: they may start this late and still be worth hearing.
     ANNOUNCE_STALE_S = 5.0
 
+    # Silence left after a spoken line before the next one starts.
+    GAP_S = 0.15
+
     def __init__(self, player: Any) -> None:
         self.player = player
+        self._busy_until_s = 0.0
 
     @staticmethod
     def open(clock: Clock, output_kind: str, wav_path: Any = None, on_notice: Any = None) -> PlayerVoice:
@@ -101,12 +112,24 @@ class PlayerVoice:
         config = UserConfig.load()
         player = CuePlayer(output=open_output(output_kind, wav_path), clock=_PlayerClock(clock),
                            volume=config.volume, latency_s=config.output_latency_s,
-                           renderer=SpeechRenderer(), on_notice=on_notice)
+                           renderer=SpeechRenderer(config.voice, config.speech_rate_wpm),
+                           on_notice=on_notice, clock_rate=float(getattr(clock, "speed", 1.0)))
         return PlayerVoice(player)
 
     def say(self, text: str, at_s: float, priority: int = 1) -> None:
-        self.player.schedule(at_s, text, priority=priority, expires_s=at_s + self.ANNOUNCE_STALE_S)
+        record = self.player.schedule(at_s, text, priority=priority, expires_s=at_s + self.ANNOUNCE_STALE_S)
         self.player.pump()
+        duration_s = self._clip_duration_s(text, record)
+        self._busy_until_s = max(self._busy_until_s, at_s) + duration_s + self.GAP_S
+
+    def _clip_duration_s(self, text: str, record: Any) -> float:
+        if record.started_s is not None and record.ended_s is not None:
+            return float(record.ended_s - record.started_s)
+        renderer = self.player.renderer
+        return float(renderer.clip(text).duration_s) if renderer is not None else 0.0
+
+    def busy_until(self) -> float:
+        return self._busy_until_s
 
     def cue(self, cue: Any, shift_s: float) -> None:
         if dataclasses.is_dataclass(cue) and not isinstance(cue, type):
