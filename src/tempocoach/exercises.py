@@ -62,7 +62,7 @@ class Exercise(BaseModel):
             raise CatalogError(
                 f"{self.id}: a {placement} sensor does not move with this lift; mount it on the {where}"
             )
-        return self.motion[placement]  # type: ignore[index]
+        return self.motion[placement]
 
     def default_placement(self) -> Placement:
         return "bar" if "bar" in self.motion else "wrist"

@@ -83,10 +83,7 @@ def parse_tempo(code: str) -> TempoCode:
     text = code.strip()
     if not text:
         raise TempoCodeError("tempo '': empty; give four fields like 31X0 or 3-1-X-0")
-    if _SEPARATORS.search(text):
-        fields = _split_separated(text, code)
-    else:
-        fields = _split_compact(text, code)
+    fields = _split_separated(text, code) if _SEPARATORS.search(text) else _split_compact(text, code)
     if len(fields) != 4:
         raise TempoCodeError(
             f"tempo '{code}': needs 4 fields ({', '.join(_FIELD_NAMES)}), got {len(fields)}"

@@ -1,0 +1,164 @@
+"""Rep and phase detection accuracy on the simulator, and live detection delay.
+
+    python benchmarks/bench_detector.py [--sets 240] [--seed 0] [--jobs 2] [--quick]
+
+Each set is a fresh simulated lifter and sensor (exercise, tempo, placement, rate and seed drawn from a
+seeded grid over the whole catalogue). Reported:
+- rep F1 (a detected rep matches a true rep when their spans overlap by at least half the shorter one),
+- phase-boundary error (every phase start and end of matched reps), median and p95,
+- per-rep phase-duration error p95,
+- live detection delay at 100 Hz (true phase start -> PhaseEvent for that phase), median and p95,
+broken down by exercise, tempo and placement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tempocoach.events import Phase, PhaseEvent, Rep
+from tempocoach.exercises import catalog, get_exercise
+from tempocoach.motion.pipeline import MotionPipeline
+from tempocoach.sensors.simulator import simulate_set
+from tempocoach.tempo import parse_tempo
+
+TEMPOS = ["4040", "5010", "31X0", "3110", "4212", "2020", "20X1", "3010", "2110"]
+RATES = [50.0, 100.0, 200.0]
+
+
+@dataclass
+class SetResult:
+    exercise: str
+    tempo: str
+    placement: str
+    rate_hz: float
+    seed: int
+    true_reps: int
+    found_reps: int
+    matched: int
+    boundary_errors_s: list[float] = field(default_factory=list)
+    duration_errors_s: list[float] = field(default_factory=list)
+    delays_s: list[float] = field(default_factory=list)
+
+
+def _overlap(a: Rep, b: Rep) -> float:
+    inter = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
+    shorter = min(a.end_s - a.start_s, b.end_s - b.start_s)
+    return inter / shorter if shorter > 0 else 0.0
+
+
+def match_reps(found: list[Rep], truth: list[Rep]) -> list[tuple[Rep, Rep]]:
+    pairs: list[tuple[Rep, Rep]] = []
+    used: set[int] = set()
+    for t in truth:
+        best, best_score = None, 0.5
+        for i, f in enumerate(found):
+            score = _overlap(f, t)
+            if i not in used and score >= best_score:
+                best, best_score = i, score
+        if best is not None:
+            used.add(best)
+            pairs.append((found[best], t))
+    return pairs
+
+
+def _edges(rep: Rep) -> dict[Phase, tuple[float, float]]:
+    return {p.phase: (p.start_s, p.end_s) for p in rep.phases}
+
+
+def run_one(spec: tuple[str, str, str, float, int]) -> SetResult:
+    exercise, tempo, placement, rate_hz, seed = spec
+    sim = simulate_set(exercise=exercise, tempo=tempo, reps=6, placement=placement, rate_hz=rate_hz,
+                       seed=seed)
+    pipe = MotionPipeline(get_exercise(exercise), parse_tempo(tempo), placement, rate_hz)
+    events: list[PhaseEvent] = []
+    packet = max(1, round(rate_hz / 20))  # ~50 ms BLE packets
+    for batch in sim.batches(packet):
+        events.extend(pipe.update(batch))
+    events.extend(pipe.finish())
+    found = pipe.reps
+    pairs = match_reps(found, sim.truth)
+    result = SetResult(exercise, tempo, placement, rate_hz, seed, len(sim.truth), len(found), len(pairs))
+    for f, t in pairs:
+        fe, te = _edges(f), _edges(t)
+        for phase, (ts, tend) in te.items():
+            if phase not in fe:
+                continue
+            fs, fend = fe[phase]
+            result.boundary_errors_s += [fs - ts, fend - tend]
+            result.duration_errors_s.append((fend - fs) - (tend - ts))
+    phase_events = [e for e in events if e.kind == "phase"]
+    for t in sim.truth:
+        for span in t.phases:
+            if span.duration_s <= 0.0:
+                continue  # a skipped pause has no start to detect
+            candidates = [e.detected_s - span.start_s for e in phase_events
+                          if e.phase is span.phase and -0.5 < e.detected_s - span.start_s < 1.0]
+            if candidates:
+                result.delays_s.append(min(candidates, key=abs))
+    return result
+
+
+def grid(n_sets: int, seed: int) -> list[tuple[str, str, str, float, int]]:
+    rng = np.random.default_rng(seed)
+    specs = []
+    exercises = list(catalog())
+    for i, ex in zip(range(n_sets), itertools.cycle(exercises), strict=False):
+        placement = str(rng.choice(sorted(ex.motion)))
+        specs.append((ex.id, str(rng.choice(TEMPOS)), placement, float(rng.choice(RATES)), seed * 10_000 + i))
+    return specs
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.abs(values), q)) if values else float("nan")
+
+
+def summarise(results: list[SetResult], title: str) -> str:
+    tp = sum(r.matched for r in results)
+    found = sum(r.found_reps for r in results)
+    true = sum(r.true_reps for r in results)
+    precision = tp / found if found else 0.0
+    recall = tp / true if true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    bounds = [e for r in results for e in r.boundary_errors_s]
+    durs = [e for r in results for e in r.duration_errors_s]
+    delays = [d for r in results for d in r.delays_s]
+    return (f"{title:<28} sets {len(results):>4}  reps {true:>5}  F1 {f1:.3f} (P {precision:.3f} R {recall:.3f})  "
+            f"edge med {1000 * _pct(bounds, 50):5.0f} ms p95 {1000 * _pct(bounds, 95):5.0f} ms  "
+            f"dur p95 {1000 * _pct(durs, 95):5.0f} ms  delay med {1000 * statistics.median(delays) if delays else float('nan'):4.0f} "
+            f"p95 {1000 * _pct(delays, 95):4.0f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sets", type=int, default=240)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--by", choices=["exercise", "tempo", "placement", "rate_hz", "none"], nargs="*",
+                        default=["exercise", "tempo", "placement", "rate_hz"])
+    args = parser.parse_args(argv)
+    specs = grid(args.sets, args.seed)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(run_one, specs, chunksize=4))
+    print(summarise(results, "ALL"))
+    for key in args.by:
+        if key == "none":
+            continue
+        groups: dict[str, list[SetResult]] = defaultdict(list)
+        for r in results:
+            groups[str(getattr(r, key))].append(r)
+        print(f"-- by {key}")
+        for name in sorted(groups):
+            print(summarise(groups[name], f"  {name}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

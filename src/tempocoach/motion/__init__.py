@@ -1,0 +1,1 @@
+"""Motion core: orientation -> motion signal (tracker) -> reps and phases (detector). Pure, synchronous."""

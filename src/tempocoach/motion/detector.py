@@ -1,0 +1,316 @@
+"""Streaming rep and phase detector: MotionFrame -> PhaseEvent.
+
+Two layers:
+- a segmenter turns the signed motion signal (concentric = +) into movements (up / down) and rests,
+  with hysteresis and thresholds adapted from the set itself (slow eccentrics get low thresholds);
+- an assembler maps movements and rests to phases in the lift's order and only counts a rep when the
+  movement was big enough and came back (unracking, walking out, grip adjustments and re-racking are
+  small or do not return, so they are not reps).
+
+Edges are placed where the motion really starts and stops (extrapolated to zero speed), not where the
+speed crosses a threshold, which would make slow phases 100-160 ms short.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from tempocoach.events import MotionFrame, Phase, PhaseEvent, PhaseSpan, Rep
+from tempocoach.exercises import Exercise
+from tempocoach.tempo import TempoCode
+
+UP, DOWN, REST = 1, -1, 0
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    min_speed: float = 0.025  # m/s or rad/s floor for "moving" (translation default)
+    speed_fraction: float = 0.22  # moving threshold = this share of the direction's typical peak speed
+    floor_fraction: float = 0.3  # edges are extrapolated from below this share of the threshold
+    reverse_fraction: float = 0.5  # a reversal is confirmed at this share of the threshold
+    hold_s: float = 0.10  # slow speed this long makes a rest
+    min_excursion_fraction_of_rom: float = 0.3  # before the set tells us its range of motion
+    min_excursion_fraction_of_reps: float = 0.45  # after: share of the median rep excursion
+    return_fraction: float = 0.5  # the second movement must cover this share of the first
+    history_s: float = 4.0
+
+    @staticmethod
+    def for_unit(unit: str) -> DetectorSettings:
+        return DetectorSettings(min_speed=0.025 if unit == "m" else 0.12)
+
+
+@dataclass
+class _Move:
+    direction: int
+    start_s: float
+    start_pos: float
+    peak_speed: float = 0.0
+    end_s: float | None = None
+    end_pos: float | None = None
+
+    @property
+    def excursion(self) -> float:
+        return 0.0 if self.end_pos is None else abs(self.end_pos - self.start_pos)
+
+
+@dataclass
+class _RepInProgress:
+    index: int
+    spans: list[PhaseSpan] = field(default_factory=list)
+    first_excursion: float = 0.0
+
+
+class RepDetector:
+    """Streaming: `update(frame)` returns the events the frame made certain; `finish()` at stream end."""
+
+    def __init__(self, exercise: Exercise, tempo: TempoCode, settings: DetectorSettings | None = None,
+                 unit: str = "m") -> None:
+        self.exercise = exercise
+        self.tempo = tempo
+        self.settings = settings or DetectorSettings.for_unit(unit)
+        order = exercise.phase_order
+        self._first_dir = DOWN if order[0] is Phase.ECCENTRIC else UP
+        self._phase_of_move = {DOWN: Phase.ECCENTRIC, UP: Phase.CONCENTRIC}
+        self._pause_after = {DOWN: Phase.BOTTOM_PAUSE, UP: Phase.TOP_PAUSE}
+        rom = exercise.rom_m if unit == "m" else exercise.rom_rad
+        self._rom_guess = rom or (0.4 if unit == "m" else 1.5)
+        self._hist: deque[tuple[float, float, float]] = deque()  # (t, v, p)
+        self._state = REST
+        self._move: _Move | None = None
+        self._slow_since: float | None = None
+        self._peaks: dict[int, list[float]] = {UP: [], DOWN: []}
+        self._rep_excursions: list[float] = []
+        self.reps: list[Rep] = []
+        self._rep: _RepInProgress | None = None
+        self._open_final: tuple[Rep, Phase, float] | None = None  # last rep's final pause, still open
+        self._final_pause_cut_s: float | None = None
+        self._pending: list[PhaseEvent] = []
+        self._t_last = 0.0
+        self.current: tuple[int, Phase, float] | None = None
+
+    # -- thresholds adapted from the set ----------------------------------------------------------
+    def _threshold(self, direction: int) -> float:
+        peaks = self._peaks[direction][-6:]
+        s = self.settings
+        if not peaks:
+            return s.min_speed
+        peaks_sorted = sorted(peaks)
+        typical = peaks_sorted[len(peaks_sorted) // 2]
+        return max(s.min_speed, min(s.speed_fraction * typical, 4 * s.min_speed))
+
+    def _min_excursion(self) -> float:
+        s = self.settings
+        if len(self._rep_excursions) >= 2:
+            ex = sorted(self._rep_excursions[-8:])
+            return s.min_excursion_fraction_of_reps * ex[len(ex) // 2]
+        return s.min_excursion_fraction_of_rom * self._rom_guess
+
+    # -- streaming ------------------------------------------------------------------------------
+    def update(self, frame: MotionFrame) -> list[PhaseEvent]:
+        if len(frame) == 0:
+            return []
+        s = self.settings
+        hist = self._hist
+        for t, v, p, rest in zip(frame.t_s.tolist(), frame.velocity.tolist(), frame.position.tolist(),
+                                 frame.still.tolist(), strict=True):
+            hist.append((t, v, p))
+            self._t_last = t
+            self._step(t, v, p, bool(rest))
+        while hist and hist[0][0] < self._t_last - s.history_s:
+            hist.popleft()
+        out, self._pending = self._pending, []
+        return out
+
+    def _step(self, t: float, v: float, p: float, rest: bool) -> None:
+        s = self.settings
+        if self._state == REST:
+            for direction in (UP, DOWN):
+                if v * direction > self._threshold(direction) and not rest:
+                    start = self._start_edge(direction)
+                    self._begin_move(direction, start, t)
+                    return
+            return
+        move = self._move
+        assert move is not None
+        speed = v * move.direction
+        move.peak_speed = max(move.peak_speed, speed)
+        threshold = self._threshold(move.direction)
+        reverse_at = s.reverse_fraction * self._threshold(-move.direction)
+        if speed < -reverse_at and not rest:
+            turn_s, turn_p = self._zero_crossing(move.direction)
+            self._end_move(turn_s, turn_p, t, rest_follows=False)
+            self._begin_move(-move.direction, turn_s, t, start_pos=turn_p)
+            return
+        if rest or abs(v) < s.floor_fraction * threshold * 2:
+            if self._slow_since is None:
+                self._slow_since = t
+            if rest or t - self._slow_since >= s.hold_s:
+                end_s, end_p = self._end_edge(move.direction)
+                self._end_move(end_s, end_p, t, rest_follows=True)
+                self._state = REST
+        else:
+            self._slow_since = None
+
+    # -- edges ------------------------------------------------------------------------------------
+    def _start_edge(self, direction: int) -> tuple[float, float]:
+        """Where the movement that just crossed the threshold really began: walk back to the last slow
+        sample and extrapolate the speed ramp to zero."""
+        floor = self.settings.floor_fraction * self._threshold(direction)
+        hist = list(self._hist)
+        i0 = len(hist) - 1
+        while i0 > 0 and hist[i0][1] * direction > floor:
+            i0 -= 1
+        i1 = min(len(hist) - 1, i0 + 1)
+        while i1 < len(hist) - 1 and hist[i1][1] * direction < 2 * floor:
+            i1 += 1
+        return self._extrapolate(hist[i0], hist[i1], direction, backwards=True)
+
+    def _end_edge(self, direction: int) -> tuple[float, float]:
+        floor = self.settings.floor_fraction * self._threshold(direction)
+        hist = list(self._hist)
+        assert self._move is not None
+        i = len(hist) - 1
+        # First slow sample after the last fast one.
+        while i > 0 and hist[i - 1][1] * direction <= floor and hist[i - 1][0] > self._move.start_s:
+            i -= 1
+        i1 = max(0, i - 1)
+        while i1 > 0 and hist[i1][1] * direction < 2 * floor and hist[i1][0] > self._move.start_s:
+            i1 -= 1
+        return self._extrapolate(hist[i], hist[i1], direction, backwards=False)
+
+    @staticmethod
+    def _extrapolate(
+        slow: tuple[float, float, float], fast: tuple[float, float, float], direction: int, backwards: bool
+    ) -> tuple[float, float]:
+        t0, v0, p0 = slow
+        t1, v1, _ = fast
+        s0, s1 = max(v0 * direction, 0.0), max(v1 * direction, 0.0)
+        if s1 <= s0 or t1 == t0:
+            return t0, p0
+        # Speed ramps up roughly linearly from zero near the start of a movement.
+        dt = s0 * abs(t1 - t0) / (s1 - s0)
+        dt = min(dt, 0.3)
+        return (t0 - dt, p0) if backwards else (t0 + dt, p0)
+
+    def _zero_crossing(self, old_direction: int) -> tuple[float, float]:
+        hist = self._hist
+        for i in range(len(hist) - 1, 0, -1):
+            t1, v1, p1 = hist[i]
+            t0, v0, p0 = hist[i - 1]
+            if v0 * old_direction > 0 >= v1 * old_direction:
+                f = v0 / (v0 - v1) if v0 != v1 else 0.0
+                return t0 + f * (t1 - t0), p0 + f * (p1 - p0)
+        t, _, p = hist[-1]
+        return t, p
+
+    # -- moves -> phases --------------------------------------------------------------------------
+    def _begin_move(self, direction: int, start: tuple[float, float] | float, now_s: float,
+                    start_pos: float | None = None) -> None:
+        if isinstance(start, tuple):
+            start_s, pos = start
+        else:
+            start_s, pos = start, start_pos if start_pos is not None else self._hist[-1][2]
+        self._state = direction
+        self._slow_since = None
+        self._move = _Move(direction, start_s, pos)
+        rep = self._rep
+        if rep is None:
+            if direction == self._first_dir:
+                self._rep = _RepInProgress(len(self.reps) + 1)
+                self._emit_phase(self._phase_of_move[direction], start_s, now_s)
+            return
+        spans = rep.spans
+        last = spans[-1]
+        if direction == self._first_dir:
+            # Same direction again before turning (went deeper after a stop): one movement.
+            first = spans[0]
+            rep.spans = [first]
+            self._move = _Move(direction, first.start_s, self._first_start_pos)
+            return
+        if last.phase is self._phase_of_move[self._first_dir]:
+            spans.append(PhaseSpan(self._pause_after[self._first_dir], last.end_s, start_s))
+        self._emit_phase(self._phase_of_move[direction], start_s, now_s)
+
+    def _end_move(self, end_s: float, end_pos: float, now_s: float, rest_follows: bool) -> None:
+        move = self._move
+        assert move is not None
+        move.end_s, move.end_pos = end_s, end_pos
+        self._peaks[move.direction].append(move.peak_speed)
+        rep = self._rep
+        if rep is None:
+            self._note_non_rep_motion(move)
+            return
+        phase = self._phase_of_move[move.direction]
+        if move.direction == self._first_dir:
+            if move.excursion < self._min_excursion():
+                self._peaks[move.direction].pop()
+                self._rep = None  # a small dip or shuffle, not a rep
+                self.current = None
+                self._note_non_rep_motion(move)
+                return
+            self._close_final_pause(move.start_s)
+            self._first_start_pos = move.start_pos
+            rep.first_excursion = move.excursion
+            rep.spans = [PhaseSpan(phase, move.start_s, end_s)]
+            if rest_follows:
+                self._emit_phase(self._pause_after[move.direction], end_s, now_s)
+            return
+        if move.excursion < self.settings.return_fraction * rep.first_excursion:
+            # A bounce in the pause: fold it back into the pause.
+            self._peaks[move.direction].pop()
+            if rep.spans and rep.spans[-1].phase is self._pause_after[self._first_dir]:
+                rep.spans.pop()
+            return
+        rep.spans.append(PhaseSpan(phase, move.start_s, end_s))
+        self._complete_rep(rep, end_s, now_s, rest_follows)
+
+    def _complete_rep(self, rep: _RepInProgress, end_s: float, now_s: float, rest_follows: bool) -> None:
+        final_pause = self._pause_after[-self._first_dir]
+        spans = list(rep.spans)
+        if len(spans) == 2:  # no pause between the movements: a zero-length one at the turnaround
+            first, second = spans
+            spans = [first, PhaseSpan(self._pause_after[self._first_dir], first.end_s, first.end_s), second]
+        done = Rep(rep.index, (*spans, PhaseSpan(final_pause, end_s, end_s)), rep.first_excursion)
+        self.reps.append(done)
+        self._rep_excursions.append(rep.first_excursion)
+        self._rep = None
+        self._open_final = (done, final_pause, end_s)
+        self._final_pause_cut_s = None
+        self._pending.append(PhaseEvent("rep", done.index, done.start_s, now_s, rep=done))
+        if rest_follows:
+            self._emit_phase(final_pause, end_s, now_s, rep_index=done.index)
+
+    def _note_non_rep_motion(self, move: _Move) -> None:
+        if self._open_final is not None and self._final_pause_cut_s is None:
+            self._final_pause_cut_s = move.start_s
+
+    def _close_final_pause(self, end_s: float, cap_s: float | None = None) -> None:
+        if self._open_final is None:
+            return
+        done, phase, start_s = self._open_final
+        end = end_s if cap_s is None else min(end_s, cap_s)
+        end = max(end, start_s)
+        closed = Rep(done.index, (*done.phases[:-1], PhaseSpan(phase, start_s, end)), done.range_of_motion)
+        self.reps[self.reps.index(done)] = closed
+        self._open_final = None
+
+    def _emit_phase(self, phase: Phase, start_s: float, now_s: float, rep_index: int | None = None) -> None:
+        index = rep_index if rep_index is not None else (self._rep.index if self._rep else len(self.reps) + 1)
+        self.current = (index, phase, start_s)
+        self._pending.append(PhaseEvent("phase", index, start_s, now_s, phase=phase))
+
+    _first_start_pos: float = 0.0
+
+    def finish(self) -> list[PhaseEvent]:
+        """End of stream: close the last rep's final pause (capped at its prescribed length) and drop
+        an unfinished rep."""
+        if self._open_final is not None:
+            _, phase, start_s = self._open_final
+            target = self.tempo.target_s(phase) or 0.0
+            end = self._final_pause_cut_s if self._final_pause_cut_s is not None else self._t_last
+            self._close_final_pause(end, cap_s=start_s + target)
+        self._rep = None
+        self.current = None
+        out, self._pending = self._pending, []
+        return out

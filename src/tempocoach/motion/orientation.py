@@ -1,0 +1,109 @@
+"""Orientation with imufusion's AHRS: sensor-frame samples -> earth-frame specific force.
+
+The AHRS (x-io Fusion, via the `imufusion` package, 1.3 API) wants degrees/s and g; we convert at this
+boundary and hand back SI. Earth frame is NWU: z points up, so at rest the earth-frame specific force
+is (0, 0, +g). The initial attitude is levelled from the first samples' gravity direction instead of
+waiting out Fusion's ~3 s start-up ramp, because recordings often start just before the unrack.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import imufusion
+import numpy as np
+
+from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
+
+_DEG_PER_RAD = 180.0 / math.pi
+
+
+@dataclass(frozen=True)
+class OrientationSettings:
+    gain: float = 0.5
+    acceleration_rejection_deg: float = 10.0
+    rejection_timeout_s: float = 5.0
+    level_window_s: float = 0.2  # samples averaged to level the initial attitude
+
+
+@dataclass(frozen=True)
+class EarthFrame:
+    """Per sample: specific force in the earth frame (z up, m/s^2) and the up direction in the sensor
+    frame (unit vector), both from the AHRS."""
+
+    t_s: FloatArray
+    specific_force_earth_mps2: FloatArray
+    up_in_sensor: FloatArray
+
+
+def _level_quaternion(acc: FloatArray) -> tuple[float, float, float, float]:
+    """Quaternion (w, x, y, z) rotating the sensor frame so that `acc` (measured up) maps to +z."""
+    up = acc / max(float(np.linalg.norm(acc)), 1e-9)
+    z = np.array([0.0, 0.0, 1.0])
+    axis = np.cross(up, z)
+    s = float(np.linalg.norm(axis))
+    c = float(np.dot(up, z))
+    if s < 1e-9:
+        return (1.0, 0.0, 0.0, 0.0) if c > 0 else (0.0, 1.0, 0.0, 0.0)
+    angle = math.atan2(s, c)
+    axis = axis / s
+    half = angle / 2
+    return (math.cos(half), *(float(a) * math.sin(half) for a in axis))  # type: ignore[return-value]
+
+
+class OrientationFilter:
+    """Streaming AHRS. `update` takes an ImuBatch (SI) and returns the EarthFrame for its samples."""
+
+    def __init__(self, sample_rate_hz: float, settings: OrientationSettings | None = None) -> None:
+        self.settings = settings or OrientationSettings()
+        self._ahrs = imufusion.Ahrs()
+        self._ahrs.set_settings(
+            imufusion.AhrsSettings(
+                sample_rate=max(1, round(sample_rate_hz)),
+                convention=imufusion.CONVENTION_NWU,
+                gain=self.settings.gain,
+                gyroscope_range=4000,
+                acceleration_rejection=self.settings.acceleration_rejection_deg,
+                magnetic_rejection=0,
+                rejection_timeout=max(1, round(self.settings.rejection_timeout_s * sample_rate_hz)),
+            )
+        )
+        self._nominal_dt_s = 1.0 / sample_rate_hz
+        self._period_set_s = self._nominal_dt_s
+        self._last_t_s: float | None = None
+        self._levelled = False
+
+    def update(self, batch: ImuBatch) -> EarthFrame:
+        n = len(batch)
+        earth = np.empty((n, 3))
+        up = np.empty((n, 3))
+        if n == 0:
+            return EarthFrame(batch.t_s, earth, up)
+        acc_g = batch.acc_mps2 / STANDARD_GRAVITY
+        gyr_dps = batch.gyr_radps * _DEG_PER_RAD
+        if not self._levelled:
+            k = max(1, int(self.settings.level_window_s / self._nominal_dt_s))
+            self._ahrs.set_quaternion(np.array(_level_quaternion(acc_g[:k].mean(axis=0))))
+            self._ahrs.skip_startup()
+            self._levelled = True
+        dts = np.diff(batch.t_s, prepend=batch.t_s[0] if self._last_t_s is None else self._last_t_s)
+        if self._last_t_s is None:
+            dts[0] = self._nominal_dt_s
+        ahrs = self._ahrs
+        update = ahrs.update_no_magnetometer
+        get_earth = ahrs.get_earth_acceleration
+        get_gravity = ahrs.get_gravity
+        tolerance = 0.25 * self._nominal_dt_s
+        for i in range(n):
+            dt = float(dts[i])
+            if abs(dt - self._period_set_s) > tolerance:
+                ahrs.set_sample_period(dt)
+                self._period_set_s = dt
+            update(gyr_dps[i], acc_g[i])
+            earth[i] = get_earth()
+            up[i] = get_gravity()
+        self._last_t_s = float(batch.t_s[-1])
+        earth *= STANDARD_GRAVITY
+        earth[:, 2] += STANDARD_GRAVITY  # Fusion removes gravity; keep specific force, calibrated later
+        return EarthFrame(batch.t_s, earth, up)

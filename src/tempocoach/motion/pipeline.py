@@ -1,0 +1,129 @@
+"""Tracker + detector as one streaming unit, and the offline `analyze` path over a whole recording.
+
+`analyze_recording` feeds the recording through the very same streaming code in packet-sized chunks,
+so a live session and a post-set analysis of the same samples agree by construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
+from tempocoach.exercises import Exercise
+from tempocoach.motion.detector import DetectorSettings, RepDetector
+from tempocoach.motion.tracker import MotionTracker, TrackerSettings
+from tempocoach.sensors.base import ImuBatch
+from tempocoach.tempo import TempoCode
+
+ANALYZE_CHUNK_S = 0.1  # the size of a typical BLE packet burst
+
+
+def estimate_rate_hz(t_s: np.ndarray) -> float:
+    """Nominal sample rate from timestamps (median period, robust to gaps and jitter)."""
+    if len(t_s) < 2:
+        return 100.0
+    period = float(np.median(np.diff(t_s)))
+    return 1.0 / period if period > 0 else 100.0
+
+
+class MotionPipeline:
+    """ImuBatch in, PhaseEvents out. Construct per set."""
+
+    def __init__(self, exercise: Exercise, tempo: TempoCode, placement: str,
+                 sample_rate_hz: float | None = None, *,
+                 tracker_settings: TrackerSettings | None = None,
+                 detector_settings: DetectorSettings | None = None) -> None:
+        self.exercise = exercise
+        self.tempo = tempo
+        self.placement = placement
+        exercise.motion_for(placement)  # fail early if this placement cannot see the lift
+        self._rate_hz = sample_rate_hz
+        self._tracker_settings = tracker_settings
+        self._detector_settings = detector_settings
+        self._tracker: MotionTracker | None = None
+        self._detector: RepDetector | None = None
+        self._frames: list[MotionFrame] = []
+        self._waiting: list[ImuBatch] = []
+
+    def _start(self, rate_hz: float) -> None:
+        settings = self._tracker_settings or TrackerSettings(sample_rate_hz=rate_hz)
+        if settings.sample_rate_hz != rate_hz and self._tracker_settings is not None:
+            settings = TrackerSettings(**{**settings.__dict__, "sample_rate_hz": rate_hz})
+        self._tracker = MotionTracker(self.exercise, self.placement, settings)
+        self._detector = RepDetector(self.exercise, self.tempo, self._detector_settings,
+                                     unit=self._tracker.unit)
+
+    def update(self, batch: ImuBatch) -> list[PhaseEvent]:
+        if self._tracker is None:
+            if self._rate_hz is None:
+                # Learn the rate from the first few samples before starting.
+                self._waiting.append(batch)
+                joined = ImuBatch.concat(self._waiting)
+                if len(joined) < 8:
+                    return []
+                self._waiting = []
+                batch = joined
+                self._rate_hz = estimate_rate_hz(joined.t_s)
+            self._start(self._rate_hz)
+        assert self._tracker is not None and self._detector is not None
+        frame = self._tracker.update(batch)
+        self._frames.append(frame)
+        return self._detector.update(frame)
+
+    def finish(self) -> list[PhaseEvent]:
+        events: list[PhaseEvent] = []
+        if self._waiting:
+            joined = ImuBatch.concat(self._waiting)
+            self._waiting = []
+            self._rate_hz = estimate_rate_hz(joined.t_s)
+            self._start(self._rate_hz)
+            events = self.update(joined)
+        if self._detector is None:
+            return events
+        return events + self._detector.finish()
+
+    @property
+    def reps(self) -> list[Rep]:
+        return list(self._detector.reps) if self._detector else []
+
+    @property
+    def current(self) -> tuple[int, Phase, float] | None:
+        return self._detector.current if self._detector else None
+
+    @property
+    def unit(self) -> str:
+        return self._tracker.unit if self._tracker else "m"
+
+    def motion(self) -> MotionFrame:
+        """Everything tracked so far, joined (for the report's figure)."""
+        frames = [f for f in self._frames if len(f)]
+        if not frames:
+            z = np.zeros(0)
+            return MotionFrame(z, z, z, np.zeros(0, dtype=bool), self.unit)
+        return MotionFrame(
+            np.concatenate([f.t_s for f in frames]),
+            np.concatenate([f.position for f in frames]),
+            np.concatenate([f.velocity for f in frames]),
+            np.concatenate([f.still for f in frames]),
+            frames[0].unit,
+        )
+
+
+def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,
+                      source: str = "") -> SetRecord:
+    """Run the streaming pipeline over a whole recording and collect the set."""
+    pipe = MotionPipeline(exercise, tempo, placement, estimate_rate_hz(batch.t_s))
+    chunk = max(1, round(ANALYZE_CHUNK_S * estimate_rate_hz(batch.t_s)))
+    events: list[PhaseEvent] = []
+    for part in batch.chunks(chunk):
+        events.extend(pipe.update(part))
+    events.extend(pipe.finish())
+    return SetRecord(
+        exercise=exercise.id,
+        tempo=str(tempo),
+        placement=placement,
+        reps=pipe.reps,
+        events=events,
+        motion=pipe.motion(),
+        source=source,
+    )
