@@ -17,6 +17,7 @@ from scipy.spatial.transform import Rotation
 
 from tempocoach.exercises import Exercise
 from tempocoach.sensors.base import FloatArray
+from tempocoach.sensors.sim_rotations import compose
 from tempocoach.sensors.sim_setup import LifterFrame
 from tempocoach.sensors.sim_shapes import random_unit_horizontal, unit
 
@@ -72,11 +73,11 @@ class LiftGeometry:
         if not self.rotation:
             off = self.curve_linear_m * frac + self.curve_bow_m * np.sin(np.pi * frac)
             pos = self.path * c[:, None] + self.curve_dir * off
-            return pos, Rotation.from_rotvec(self.tilt_per_rom * frac) * self.base
+            return pos, compose(Rotation.from_rotvec(self.tilt_per_rom * frac), self.base)
         swing = Rotation.from_rotvec(self.path * c[:, None])
         pos = self.joint_drift * frac + self.radius_m * swing.apply(self.limb0)
         twist = Rotation.from_rotvec(np.array([1.0, 0.0, 0.0]) * (self.supination_rad * frac))
-        return pos, swing * self.base * twist
+        return pos, compose(swing, self.base, twist)
 
     def signal(self, pos: FloatArray, c: FloatArray) -> FloatArray:
         """The true motion signal: m along signal_axis (translation) or joint angle from c = 0 (rad)."""

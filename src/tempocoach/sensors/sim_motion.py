@@ -19,6 +19,7 @@ from tempocoach.exercises import Exercise
 from tempocoach.sensors.base import FloatArray
 from tempocoach.sensors.sim_geometry import FIXED_BOTTOM, SUPPORTED_BOTTOM, LiftGeometry, build_geometry
 from tempocoach.sensors.sim_lifter import LifterConfig, RepPlan, draw_load, plan_reps
+from tempocoach.sensors.sim_rotations import compose
 from tempocoach.sensors.sim_setup import Script, post_set_steps, pre_set_steps
 from tempocoach.sensors.sim_shapes import envelope, smooth_noise_3d
 from tempocoach.tempo import TempoCode
@@ -106,7 +107,7 @@ def simulate_motion(
     impacts = impacts_pre + impacts_post + _touchdowns(ex, plan, rng_s) if config.impacts else []
     extra_pos, extra_rot = _physiology(t, held, placement, load, config, streams.physiology)
     pos = body_pos + d_pre + d_post + extra_pos + _rings(t, impacts, rng_s)
-    orientation = Rotation.from_rotvec(r_pre + r_post + extra_rot) * body_rot
+    orientation = compose(Rotation.from_rotvec(r_pre + r_post + extra_rot), body_rot)
     return LifterMotion(
         t,
         pos,

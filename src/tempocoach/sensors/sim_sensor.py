@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.transform import Rotation, Slerp
+from scipy.spatial.transform import Rotation
 
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 from tempocoach.sensors.sim_motion import LifterMotion
+from tempocoach.sensors.sim_rotations import compose, relative_rotvecs, resample
 from tempocoach.sensors.sim_shapes import smooth_noise_3d
 
 IntArray = np.ndarray
@@ -101,15 +102,14 @@ def sample_imu(
     t_grid = motion.t_s
     dt = float(t_grid[1] - t_grid[0])
     mount = Rotation.random(random_state=rng) if cfg.mount == "random" else Rotation.identity()
-    world_from_sensor = motion.orientation * mount
+    world_from_sensor = compose(motion.orientation, mount)
 
     acc_world = np.zeros_like(motion.pos_m)
     acc_world[1:-1] = (motion.pos_m[2:] - 2.0 * motion.pos_m[1:-1] + motion.pos_m[:-2]) / dt**2
     acc_world[0], acc_world[-1] = acc_world[1], acc_world[-2]
     force_world = acc_world + np.array([0.0, 0.0, STANDARD_GRAVITY])
     force_sensor = world_from_sensor.inv().apply(force_world)
-    rel = world_from_sensor[:-1].inv() * world_from_sensor[1:]
-    gyr_mid = rel.as_rotvec() / dt
+    gyr_mid = relative_rotvecs(world_from_sensor) / dt
     t_mid = t_grid[:-1] + 0.5 * dt
 
     rate_error = _pick(cfg.rate_error, rng, -0.01, 0.01)
@@ -128,7 +128,7 @@ def sample_imu(
         "dropped": str(t_true.shape[0] - kept.shape[0]),
     }
     batch = ImuBatch(stamps, acc[kept], gyr[kept], None, meta)
-    orient = Slerp(t_grid, world_from_sensor)(t_true)
+    orient = resample(t_grid, world_from_sensor, t_true)
     return SampledImu(
         batch,
         t_true + cfg.t0_s,

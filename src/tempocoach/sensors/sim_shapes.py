@@ -82,7 +82,7 @@ def smooth_noise(
     rms: float,
     f_lo_hz: float,
     f_hi_hz: float,
-    components: int = 6,
+    components: int = 5,
 ) -> FloatArray:
     """A band-limited random signal with the given rms: a sum of sinusoids at random frequencies.
 

@@ -41,7 +41,7 @@ from tempocoach.tempo import parse_tempo
 
 __all__ = ["LifterConfig", "SensorConfig", "SimulatedSet", "SimulationError", "simulate_set"]
 
-GRID_HZ = 1000.0  # the true kinematics are built on this grid, then sampled by the sensor
+MIN_GRID_HZ = 500.0  # the true kinematics are built on a grid >= 4x the rate, then sampled
 
 
 class SimulationError(TempoCoachError):
@@ -107,7 +107,15 @@ def simulate_set(
     if sensor.mount not in ("random", "aligned"):
         raise SimulationError(f"SensorConfig.mount='{sensor.mount}'; use 'random' or 'aligned'")
     lifter_seq, sensor_seq = np.random.SeedSequence(seed).spawn(2)
-    motion = simulate_motion(ex, code, reps, placement, lifter, MotionStreams.from_seed(lifter_seq), GRID_HZ)
+    motion = simulate_motion(
+        ex,
+        code,
+        reps,
+        placement,
+        lifter,
+        MotionStreams.from_seed(lifter_seq),
+        max(MIN_GRID_HZ, 4.0 * rate_hz),
+    )
     imu = sample_imu(motion, rate_hz, sensor, np.random.default_rng(sensor_seq))
     meta = dict(imu.batch.meta, exercise=ex.id, tempo=str(code), placement=placement, seed=str(seed))
     batch = ImuBatch(imu.batch.t_s, imu.batch.acc_mps2, imu.batch.gyr_radps, None, meta)
