@@ -137,6 +137,17 @@ def test_polar_emulated_h10_answers_like_the_spec() -> None:
     assert not encoder.streaming
 
 
+def test_polar_emulator_rejects_odd_start_requests() -> None:
+    encoder = PolarVeritySenseProfile().encoder(52)
+    assert encoder.handle_write(PMD_CP_UUID, h("0202000002000000"))[0][1] == h("F002020000")  # empty TLVs
+    encoder = PolarVeritySenseProfile().encoder(52)
+    assert encoder.handle_write(PMD_CP_UUID, h("020200016400"))[0][1] == h("F002020800")  # 100 Hz: no
+    assert encoder.handle_write(PMD_CP_UUID, h("0202020103"))[0][1] == h("F002020500")  # cut-off TLV
+    assert encoder.handle_write(PMD_CP_UUID, h("0282"))[0][1] == h("F002820300")  # offline: not offered
+    assert encoder.handle_write(PMD_CP_UUID, h("0902"))[0][1] == h("F009020100")
+    assert not encoder.streaming
+
+
 def test_polar_gyro_refused_marks_gyro_absent_and_streams_acc() -> None:
     decoder = PolarDecoder(52.0, has_gyro=True, family="polar-verity")
     decoder.decode(PMD_CP_UUID, h("F002050300"), 0.0)

@@ -138,7 +138,8 @@ def test_profiles_metawear_bmi160_dialogue_bytes() -> None:
         (None, ["0000FFE5-0000-1000-8000-00805F9A34FB"], "witmotion"),
         ("Movesense 174630000192", [], "movesense"),
         ("renamed board", ["326a9000-85cb-9195-d9dd-464cfbbae75a"], "metawear"),
-        ("Thingy", ["ef680100-9b35-4933-9b10-52ffa9740042"], "thingy52"),
+        ("my thingy", ["ef680100-9b35-4933-9b10-52ffa9740042"], "thingy52"),
+        ("Thingy", [], "thingy52"),
         ("my bar", ["d0590001-bd75-47e4-9527-dc54d3024847"], "tempocoach-open"),
     ],
 )
@@ -163,3 +164,24 @@ def test_profiles_services_expose_every_uuid_the_client_uses() -> None:
             assert {"notify", "indicate"} & set(chars[uuid].properties), (family, uuid)
         for write in profile.start_writes(profile.default_rate_hz) + profile.stop_writes():
             assert {"write", "write-without-response"} & set(chars[write.char_uuid].properties)
+
+
+@pytest.mark.parametrize("family", sorted(PROFILES))
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.binary(max_size=64)), max_size=12))
+def test_profiles_fuzz_any_char_any_bytes_never_raises(family: str, writes: list[tuple[int, bytes]]) -> None:
+    """Garbage on every characteristic, both directions: decoders count and drop, devices answer
+    or ignore, nothing raises and every batch that comes out is well formed."""
+    profile = profile_for(family)
+    uuids = [c.uuid for s in profile.services() for c in s.characteristics]
+    encoder, decoder = profile.encoder(profile.default_rate_hz), profile.decoder(profile.default_rate_hz)
+    last_t = -math.inf
+    for i, (which, data) in enumerate(writes):
+        uuid = uuids[which % len(uuids)]
+        for reply_uuid, reply in encoder.handle_write(uuid, data):
+            decoder.decode(reply_uuid, reply, 0.01 * i)
+        out = decoder.decode(uuid, data, 0.01 * i)
+        decoder.take_writes()
+        if out is not None:
+            assert out.t_s[0] > last_t and np.all(np.isfinite(out.acc_mps2))
+            last_t = float(out.t_s[-1])

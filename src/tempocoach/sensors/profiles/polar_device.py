@@ -87,9 +87,9 @@ class PolarEncoder(Encoder):
             settings = pmd.parse_settings(params)
         except pmd.FrameError:
             return self._answer(pmd.OP_START, measurement, STATUS_INVALID_PARAMETER)
-        rate = settings.get(pmd.SETTING_RATE, [self.rate_hz])[0]
         ranges = ACC_RANGES_G if measurement == pmd.MEAS_ACC else GYRO_RANGES_DPS
-        range_value = int(settings.get(pmd.SETTING_RANGE, [ranges[-1]])[0])
+        rate = (settings.get(pmd.SETTING_RATE) or [self.rate_hz])[0]  # a TLV may carry 0 values
+        range_value = int((settings.get(pmd.SETTING_RANGE) or [ranges[-1]])[0])
         if rate not in self.acc_rates_hz:
             return self._answer(pmd.OP_START, measurement, STATUS_INVALID_RATE)
         if range_value not in ranges:

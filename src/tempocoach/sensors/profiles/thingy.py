@@ -108,9 +108,11 @@ class ThingyProfile(SensorProfile):
 
     @classmethod
     def recognises(cls, name: str | None, service_uuids: list[str]) -> bool:
-        return has_uuid(service_uuids, CONFIGURATION_SERVICE_UUID) or has_uuid(
+        # The name is user-settable (default "Thingy"); the advertised service is the firm signal.
+        by_service = has_uuid(service_uuids, CONFIGURATION_SERVICE_UUID) or has_uuid(
             service_uuids, MOTION_SERVICE_UUID
         )
+        return by_service or name == "Thingy"
 
     def services(self) -> list[ServiceSpec]:
         return [
