@@ -92,10 +92,28 @@ def smooth_noise(
     phases = rng.uniform(0.0, 2.0 * np.pi, components)
     weights = rng.uniform(0.5, 1.0, components)
     weights *= rms * np.sqrt(2.0) / np.sqrt(np.sum(weights**2))
-    out = np.zeros_like(t_s)
-    for w, f, p in zip(weights, freqs, phases, strict=True):
-        out += w * np.sin(2.0 * np.pi * f * t_s + p)
-    return out
+    return sum_of_sines(t_s, weights, 2.0 * np.pi * freqs, phases)
+
+
+def sum_of_sines(t_s: FloatArray, weights: FloatArray, omegas: FloatArray, phases: FloatArray) -> FloatArray:
+    """sum_c weights[c] * sin(omegas[c] * t + phases[c]).
+
+    On a uniform grid, sin(a + b) = sin a cos b + cos a sin b turns this into one small matrix product
+    (blocks of the grid times offsets within a block), far cheaper than n x components sines.
+    """
+    n = t_s.shape[0]
+    block = max(1, int(np.sqrt(n)))
+    step = float(t_s[1] - t_s[0]) if n > 1 else 0.0
+    uniform = n > 1 and abs(float(t_s[-1]) - float(t_s[0]) - step * (n - 1)) < 1e-9 * max(1.0, abs(t_s[-1]))
+    if not uniform:
+        return np.asarray(np.sin(np.outer(t_s, omegas) + phases) @ weights, dtype=np.float64)
+    starts = t_s[0] + step * block * np.arange(-(-n // block))
+    offsets = step * np.arange(block)
+    a = np.outer(starts, omegas) + phases  # (blocks, components)
+    b = np.outer(omegas, offsets)  # (components, block)
+    left = np.concatenate([np.sin(a) * weights, np.cos(a) * weights], axis=1)
+    right = np.concatenate([np.cos(b), np.sin(b)], axis=0)
+    return np.asarray((left @ right).reshape(-1)[:n], dtype=np.float64)
 
 
 def smooth_noise_3d(
