@@ -7,6 +7,7 @@ import sys
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tempocoach.audio.clip import read_wav, write_wav
@@ -69,6 +70,18 @@ def test_second_render_is_a_cache_hit(engine: str, tmp_path: Path) -> None:
     assert read_wav(path).samples.tolist() == marker.samples.tolist()
     # Whitespace differences are the same phrase.
     assert again.render("  three ") == path
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rendered_speech_starts_on_its_first_sound_and_drops_the_tail(engine: str, tmp_path: Path) -> None:
+    renderer = SpeechRenderer("en-us", 170, tmp_path, engine=engine)
+    clip = read_wav(renderer.render("two"))
+    loud = np.nonzero(np.abs(clip.samples.astype(np.int32)) > 0.01 * 32768)[0]
+    assert loud[0] / clip.sample_rate_hz < 0.015
+    assert (len(clip) - loud[-1]) / clip.sample_rate_hz < 0.06
+    assert clip.samples[-1] == 0  # faded out, no click at the cut
+    assert clip.duration_s < 0.5  # espeak-ng's own file for "two" runs 0.64 s, half of it silence
+    assert renderer.durations_s(["two", " "]) == {"two": clip.duration_s}
 
 
 def test_cache_key_includes_voice_rate_and_engine(tmp_path: Path) -> None:

@@ -27,13 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from tempocoach.audio.clip import Clip, read_wav
+from tempocoach.audio.clip import Clip, read_wav, write_wav
 from tempocoach.errors import AudioError
 
 EngineChoice = Literal["auto", "pyttsx3", "espeak-ng"]
 ENGINE_CHOICES: tuple[EngineChoice, ...] = ("auto", "pyttsx3", "espeak-ng")
 INSTALL_HINT = "install it: apt-get install espeak-ng"
 RENDER_TIMEOUT_S = 20.0
+# Bump when what is stored changes, so old cache files are not reused: 2 = silence trimmed.
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,9 @@ class SpeechRenderer:
 
     def path_for(self, text: str) -> Path:
         """Where text's audio lives in the cache (whether or not it was rendered yet)."""
-        key = json.dumps([text, self.voice, self.rate_wpm, self.engine.name, self.engine.version])
+        key = json.dumps(
+            [text, self.voice, self.rate_wpm, self.engine.name, self.engine.version, CACHE_FORMAT]
+        )
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
         return self.cache_dir / f"{_slug(text)}-{digest}.wav"
 
@@ -356,6 +360,9 @@ class SpeechRenderer:
             clip = read_wav(part)
             if len(clip) == 0:
                 raise AudioError(f"{self.engine.name} rendered no samples for {text!r}")
+            # espeak-ng pads ~10-50 ms before the first sound and ~320 ms after the last: trimmed,
+            # a count starts on its beat and a one-word cue holds the voice half as long.
+            write_wav(part, clip.trimmed())
             part.replace(path)  # atomic: a reader never sees half a file
         finally:
             part.unlink(missing_ok=True)
@@ -375,6 +382,10 @@ class SpeechRenderer:
                 self.render(text)
                 cold += 1
         return RenderStats(cold=cold, warm=warm, seconds=time.perf_counter() - started)
+
+    def durations_s(self, phrases: Iterable[str]) -> dict[str, float]:
+        """How long each phrase sounds (rendering what is not cached), e.g. for the coach's layout."""
+        return {text: self.clip(text).duration_s for text in phrases if text.strip()}
 
     def clip(self, text: str) -> Clip:
         """The phrase as an in-memory Clip (rendered or read from cache once per renderer)."""
