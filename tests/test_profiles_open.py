@@ -123,3 +123,14 @@ def test_open_fuzz_random_bytes_never_raise(packets: list[bytes]) -> None:
         assert out.t_s[0] > last and np.all(np.isfinite(out.acc_mps2))
         last = float(out.t_s[-1])
     assert decoder.stats.malformed + decoder.stats.packets == len(packets)
+
+
+def test_open_notes_stay_bounded_over_a_long_session() -> None:
+    decoder = OpenDecoder(100.0)
+    raw = np.zeros((1, 6), dtype=np.int64)
+    decoder.decode(DATA_UUID, pack_packet(10, 0, 10000, raw, 3, 4), 0.0)
+    for _ in range(500):
+        decoder.decode(DATA_UUID, pack_packet(10, 0, 10000, raw, 3, 4), 0.0)  # the same packet again
+        decoder.decode(CONTROL_UUID, b"\x81\x02", 0.0)
+    assert decoder.stats.malformed == 500
+    assert len(decoder.stats.notes) == 2  # one per distinct message

@@ -52,6 +52,14 @@ class DecodeStats:
     lost_samples: int = 0
     notes: list[str] = field(default_factory=list)
 
+    MAX_NOTES = 50
+
+    def note(self, text: str) -> None:
+        """Record something the user should hear about once (a refused command, a dropped repeat);
+        repeats and anything past MAX_NOTES are not kept, so a long session stays bounded."""
+        if text not in self.notes and len(self.notes) < self.MAX_NOTES:
+            self.notes.append(text)
+
 
 class Decoder(ABC):
     """Client side: bytes from a notification -> ImuBatch in SI units, timestamps on the device clock

@@ -154,7 +154,7 @@ class MetaWearDecoder(Decoder):
         if module == ACC:
             chip = chip_from_acc_info(body[0]) if body else None
             if chip is None:
-                self.stats.notes.append(f"MetaWear accelerometer {body.hex() or 'absent'} is not supported")
+                self.stats.note(f"MetaWear accelerometer {body.hex() or 'absent'} is not supported")
                 return
             self._learned["chip"] = chip
             for command in acc_start_writes(chip, self.rate_hz, self._packed, self.acc_range_g):

@@ -71,7 +71,7 @@ class MovesenseDecoder(Decoder):
             if len(body) >= 2 and body[:5] != b"Hello":
                 status = struct.unpack_from("<H", body)[0]
                 if status != 200:
-                    self.stats.notes.append(f"Movesense answered {status} to command ref {data[1]}")
+                    self.stats.note(f"Movesense answered {status} to command ref {data[1]}")
             return None
         if code == RESP_DATA:
             if self._partial is not None:

@@ -122,7 +122,7 @@ class PolarDecoder(Decoder):
 
     def _control(self, data: bytes) -> None:
         if len(data) >= 2 and data[0] == pmd.DEVICE_STOPPED:
-            self.stats.notes.append(f"Polar stopped measurement type(s) {list(data[1:])} on its own")
+            self.stats.note(f"Polar stopped measurement type(s) {list(data[1:])} on its own")
             return
         if len(data) < 5 or data[0] != pmd.RESPONSE:
             self.stats.malformed += 1
@@ -134,7 +134,7 @@ class PolarDecoder(Decoder):
         params, self._response_params = self._response_params, None
         if status != 0:
             name = pmd.STATUS_NAMES[status] if status < len(pmd.STATUS_NAMES) else str(status)
-            self.stats.notes.append(f"Polar refused op {op} for measurement {measurement}: {name}")
+            self.stats.note(f"Polar refused op {op} for measurement {measurement}: {name}")
             if op == pmd.OP_START and measurement == pmd.MEAS_GYRO and self._aligner is not None:
                 self._aligner.gyro_absent = True
             return

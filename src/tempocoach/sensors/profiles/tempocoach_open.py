@@ -86,7 +86,7 @@ class OpenDecoder(Decoder):
         skipped = self._counter.delta(counter) - self._expected_delta
         if skipped < 0 or skipped >= 32768:
             self.stats.malformed += 1  # repeated or reordered packet: output must keep increasing
-            self.stats.notes.append(f"dropped out-of-order packet with counter {counter}")
+            self.stats.note(f"dropped out-of-order packet with counter {counter}")
             return None
         self._counter.unwrap(counter)
         self._expected_delta = acc.shape[0]
@@ -119,7 +119,7 @@ class OpenDecoder(Decoder):
         if len(data) != 2 or not data[0] & REPLY_FLAG:
             self.stats.malformed += 1
         elif data[1] != STATUS_OK:
-            self.stats.notes.append(
+            self.stats.note(
                 f"tempocoach open sensor refused command 0x{data[0] & 0x7F:02x}: status {data[1]}"
             )
 
