@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tempocoach.coach.cues import Deviation, cue_library
-from tempocoach.coach.focus import decide_focus
+from tempocoach.coach.focus import FocusSettings, decide_focus
 from tempocoach.coach.live import CoachMode, phrases_for_set
 from tempocoach.coach.load import LOAD_FORMS, Load, parse_load
 from tempocoach.coach.spoken import spoken_tempo
@@ -31,7 +31,9 @@ def cues(
     ] = "intermediate",
     tempo: Annotated[str, typer.Option("--tempo", help="Tempo code, e.g. 31X0.")] = "31X0",
     mode: Annotated[str, typer.Option("--mode", help="voice, tones, voice+tones or quiet.")] = "voice",
-    explain: Annotated[bool, typer.Option("--explain", help="Show the reasons and every phrase.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Also show the rules, the corrections and every phrase.")
+    ] = False,
 ) -> None:
     """Show the focus (internal or external) per phase and the cues the coach would say."""
     ex = get_exercise(exercise)
@@ -65,11 +67,18 @@ def cues(
         ]
         table.add_row(*row)
     console.print(table)
+    console.print("\n[bold]Why[/bold]:")
+    for phase in ex.phase_order:
+        focus = plan.for_phase(phase)
+        console.print(f"  {phase.value}: {focus.kind.value}, {focus.reason}")
     if explain:
-        console.print("\n[bold]Why[/bold]:")
-        for phase in ex.phase_order:
-            focus = plan.for_phase(phase)
-            console.print(f"  {phase.value}: {focus.kind.value}, {focus.reason}")
+        rules = FocusSettings()
+        light, heavy = f"{rules.internal_max_percent:g}%", f"{rules.external_min_percent:g}%"
+        console.print(
+            f"\n[bold]Rules[/bold]: <= {light} 1RM internal; between, internal on the eccentric and pauses "
+            f"and external on the concentric; >= {heavy} external. Isolation lifts move one band towards "
+            "internal; beginners on compounds get external cues."
+        )
         console.print("\n[bold]Corrections[/bold] (one per rep at most, aimed at the next rep):")
         for phase in Phase:
             for deviation in _deviations(phase):
