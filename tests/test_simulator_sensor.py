@@ -116,7 +116,10 @@ def test_mount_is_random_by_seed_or_aligned_on_request() -> None:
     assert min(np.linalg.norm(ups[0] - ups[1]), np.linalg.norm(ups[1] - ups[2])) > 0.1
     aligned = simulate_set("back-squat", "31X0", reps=2, seed=0, sensor=SensorConfig.ideal(mount="aligned"))
     up = aligned.batch.acc_mps2[_racked(aligned)].mean(axis=0) / STANDARD_GRAVITY
-    np.testing.assert_allclose(up, [0.0, 0.0, 1.0], atol=0.02)  # bar frame: z up at rest
+    # Bar frame: x forward, y along the bar, z up at the bottom of the lift. Racked at the top, the bar has
+    # turned about its own axis (following the torso), so gravity stays in the x-z plane.
+    assert abs(up[1]) < 0.06
+    assert up[2] > np.cos(0.8)
 
 
 def test_batches_stream_the_whole_recording_in_packets() -> None:

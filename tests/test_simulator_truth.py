@@ -92,7 +92,18 @@ def _coord_in(sim: SimulatedSet, start: float, end: float) -> np.ndarray:
     return sim.lift_coordinate[inside]
 
 
-@pytest.mark.parametrize(("exercise", "placement"), [("romanian-deadlift", "bar"), ("hammer-curl", "wrist")])
+@pytest.mark.parametrize(
+    ("exercise", "placement"),
+    [
+        ("romanian-deadlift", "bar"),
+        ("hammer-curl", "wrist"),
+        ("lat-pulldown", "wrist"),
+        ("seated-cable-row", "bar"),
+        ("pull-up", "bar"),
+        ("leg-extension", "bar"),
+        ("cable-fly", "wrist"),
+    ],
+)
 def test_phase_edges_are_where_the_motion_starts_and_stops(exercise: str, placement: str) -> None:
     sim = simulate_set(exercise, "3121", reps=5, placement=placement, seed=9)
     scale = get_exercise(exercise).rom_m or get_exercise(exercise).rom_rad or 1.0

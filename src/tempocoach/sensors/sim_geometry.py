@@ -44,6 +44,26 @@ _JOINTS: dict[
     "leg-extension": ("knee", (0.2, 0.0, -1.0), (1.0, 0.0, 0.0), (0.0, 0.0)),
     "leg-curl": ("knee", (-1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.0, 0.0)),
 }
+# How far the bar (or belt, handle) turns about its own axis over the range of motion, rad: a back-squat
+# bar rides on the traps and follows the torso's lean; a deadlift bar hangs and barely turns.
+_BAR_PITCH_RAD = {
+    "back-squat": (0.3, 0.7),
+    "front-squat": (0.1, 0.3),
+    "air-squat": (0.3, 0.6),
+    "hip-thrust": (0.3, 0.6),
+    "glute-bridge": (0.3, 0.6),
+    "bench-press": (0.05, 0.15),
+    "incline-bench-press": (0.05, 0.15),
+    "dumbbell-press": (0.1, 0.4),
+    "overhead-press": (0.05, 0.2),
+    "barbell-row": (0.05, 0.2),
+    "lat-pulldown": (0.1, 0.3),
+    "seated-cable-row": (0.1, 0.4),
+    "pull-up": (0.1, 0.3),
+    "dip": (0.1, 0.3),
+    "push-up": (0.05, 0.15),
+    "leg-press": (0.0, 0.01),
+}
 _RADIUS_M = {"elbow": (0.25, 0.35), "shoulder": (0.5, 0.65), "knee": (0.33, 0.42)}
 _JOINT_DRIFT_M = {"elbow": (0.02, 0.05), "shoulder": (0.01, 0.03), "knee": (0.0, 0.008)}
 
@@ -68,7 +88,8 @@ class LiftGeometry:
     joint_drift: FloatArray  # joint displacement at c = rom
     supination_rad: float
 
-    def pose(self, c: FloatArray) -> tuple[FloatArray, Rotation]:
+    def pose(self, c: FloatArray, twist_rad: FloatArray | None = None) -> tuple[FloatArray, Rotation]:
+        """Body position and orientation at lift coordinate c; twist_rad: extra turn about the limb."""
         frac = np.clip(c / self.rom_nominal, -0.3, 1.3)[:, None]
         if not self.rotation:
             off = self.curve_linear_m * frac + self.curve_bow_m * np.sin(np.pi * frac)
@@ -76,7 +97,8 @@ class LiftGeometry:
             return pos, compose(Rotation.from_rotvec(self.tilt_per_rom * frac), self.base)
         swing = Rotation.from_rotvec(self.path * c[:, None])
         pos = self.joint_drift * frac + self.radius_m * swing.apply(self.limb0)
-        twist = Rotation.from_rotvec(np.array([1.0, 0.0, 0.0]) * (self.supination_rad * frac))
+        turn = self.supination_rad * frac + (0.0 if twist_rad is None else twist_rad[:, None])
+        twist = Rotation.from_rotvec(np.array([1.0, 0.0, 0.0]) * turn)
         return pos, compose(swing, self.base, twist)
 
     def signal(self, pos: FloatArray, c: FloatArray) -> FloatArray:
@@ -124,16 +146,16 @@ def _translation_geometry(
     bow = curve_m if curve_m is not None else rng.uniform(0.01, 0.06)
     j_curve = ex.id in ("bench-press", "incline-bench-press")  # the bar ends over the shoulders
     linear = rng.uniform(0.04, 0.1) if j_curve else rng.uniform(-0.02, 0.02)
-    bar_frame = Rotation.from_matrix(np.stack([f, lft, _Z], axis=1))
+    bar_frame = Rotation.from_matrix(np.stack([f, lft, _Z], axis=1))  # the bar lies along `left`
+    pitch = lft * rng.uniform(*_BAR_PITCH_RAD.get(ex.id, (0.02, 0.1))) * rng.choice([-1.0, 1.0])
     if placement == "wrist":
         # The forearm: turned at random about the bar, and pitching with the lift (elbow and wrist angles).
         base = Rotation.from_rotvec(lft * rng.uniform(-1.5, 1.5)) * bar_frame
         tilt_axis = unit(lft + f * rng.uniform(-0.4, 0.4) + _Z * rng.uniform(-0.3, 0.3))
-        tilt = tilt_axis * rng.uniform(0.08, 0.35) * rng.choice([-1.0, 1.0])
+        tilt = pitch + tilt_axis * rng.uniform(0.08, 0.35) * rng.choice([-1.0, 1.0])
     else:
         base = bar_frame
-        torso = ex.equipment == "bodyweight"
-        tilt = lft * rng.normal(0.0, 0.12 if torso else 0.03) + f * rng.normal(0.0, 0.03)
+        tilt = pitch + f * rng.normal(0.0, 0.03)  # and a little side-to-side roll
     return LiftGeometry(
         frame,
         False,

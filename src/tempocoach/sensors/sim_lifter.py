@@ -45,7 +45,7 @@ class LifterConfig:
     explosive_s: tuple[float, float] = (0.4, 1.0)
     fatigue: float | None = None  # None -> U(0, 0.3) * load
     rom_scale: float | None = None  # None -> U(0.85, 1.15)
-    rom_rep_sigma: float = 0.04
+    rom_rep_sigma: float = 0.05
     top_drift: float | None = None  # per rep; None -> 0.006 m or 0.03 rad
     sticking_prob: float | None = None  # None -> 0.15 + 0.6 * max(0, load - 0.6)
     wobble: float = 0.08

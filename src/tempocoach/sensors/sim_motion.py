@@ -21,7 +21,7 @@ from tempocoach.sensors.sim_geometry import FIXED_BOTTOM, SUPPORTED_BOTTOM, Lift
 from tempocoach.sensors.sim_lifter import LifterConfig, RepPlan, draw_load, plan_reps
 from tempocoach.sensors.sim_rotations import compose
 from tempocoach.sensors.sim_setup import Script, post_set_steps, pre_set_steps
-from tempocoach.sensors.sim_shapes import envelope, smooth_noise_3d
+from tempocoach.sensors.sim_shapes import envelope, smooth_noise, smooth_noise_3d
 from tempocoach.tempo import TempoCode
 
 TREMOR_HZ = (6.0, 12.0)
@@ -100,7 +100,10 @@ def simulate_motion(
 
     # Muscles cannot change force instantly: blur c over ~20 ms so acceleration is continuous at reversals.
     c = gaussian_filter1d(plan.coordinate(t), sigma=SMOOTHING_S * grid_hz, mode="nearest")
-    body_pos, body_rot = geometry.pose(c)
+    twist = None
+    if rotation and placement == "wrist":  # the forearm pronates and supinates a little as it works
+        twist = smooth_noise(t, streams.physiology, float(streams.physiology.uniform(0.03, 0.1)), 0.2, 1.5)
+    body_pos, body_rot = geometry.pose(c, twist)
     d_pre, r_pre, impacts_pre = pre.render(t)
     d_post, r_post, impacts_post = post.render(t)
     held = _held_envelope(t, ex, placement, pre, post, plan)
