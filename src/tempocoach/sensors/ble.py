@@ -38,7 +38,7 @@ _COMMAND_TIMEOUT_S = 5.0
 
 NO_BLUETOOTH_HINT = (
     "install and start BlueZ (`sudo apt install bluez && sudo systemctl start bluetooth`), switch Bluetooth "
-    "on, or try without a sensor: --device emulated:polar"
+    "on, or try without a sensor: `tempocoach scan --emulated`, --device emulated:polar"
 )
 
 
