@@ -10,33 +10,22 @@ import time
 
 import numpy as np
 
-from tempocoach.exercises import catalog
-from tempocoach.sensors.simulator import simulate_set
-
-TEMPOS = ("31X0", "2010", "3110", "4040", "20X1", "30X0", "2121", "(10)010")
+from tempocoach.sensors.simulator import simulate_set, simulate_suite
 
 
 def main(n_sets: int = 200) -> None:
-    rng = np.random.default_rng(0)
-    cases = [(ex.id, placement) for ex in catalog() for placement in ex.motion]
     simulate_set("back-squat", "31X0")  # warm imports and caches
     samples = 0
     recorded_s = 0.0
     start = time.perf_counter()
-    for seed in range(n_sets):
-        exercise, placement = cases[int(rng.integers(len(cases)))]
-        sim = simulate_set(
-            exercise,
-            TEMPOS[int(rng.integers(len(TEMPOS)))],
-            reps=int(rng.integers(3, 13)),
-            placement=placement,
-            rate_hz=float(rng.choice([50.0, 100.0, 200.0])),
-            seed=seed,
-        )
+    for sim in simulate_suite(n_sets, seed=0):
         samples += len(sim.batch)
         recorded_s += sim.batch.duration_s
     elapsed = time.perf_counter() - start
-    print(f"catalogue mix: {n_sets} sets in {elapsed:.2f} s = {n_sets / elapsed:.1f} sets/s")
+    print(
+        f"simulate_suite (catalogue mix, 50-200 Hz, 3-12 reps): {n_sets} sets in {elapsed:.2f} s "
+        f"= {n_sets / elapsed:.1f} sets/s"
+    )
     print(
         f"  {recorded_s / n_sets:.1f} s recorded per set, {samples / elapsed:,.0f} samples/s, "
         f"{recorded_s / elapsed:.0f}x real time"

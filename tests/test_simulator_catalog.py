@@ -7,7 +7,7 @@ import pytest
 
 from tempocoach.errors import CatalogError, TempoCoachError
 from tempocoach.exercises import catalog, get_exercise
-from tempocoach.sensors.simulator import SimulationError, simulate_set
+from tempocoach.sensors.simulator import SimulationError, simulate_set, simulate_suite
 
 CASES = [(ex.id, placement) for ex in catalog() for placement in ex.motion]
 
@@ -52,3 +52,17 @@ def test_bad_batch_size_is_an_error() -> None:
     sim = simulate_set("air-squat", "2020", reps=1)
     with pytest.raises(SimulationError):
         next(sim.batches(0))
+
+
+def test_suite_is_a_reproducible_mix_of_lifts_tempos_and_rates() -> None:
+    first = list(simulate_suite(12, seed=3))
+    again = list(simulate_suite(12, seed=3))
+    assert [(s.exercise, s.tempo, s.placement, s.rate_hz, len(s.truth)) for s in first] == [
+        (s.exercise, s.tempo, s.placement, s.rate_hz, len(s.truth)) for s in again
+    ]
+    np.testing.assert_array_equal(first[5].batch.acc_mps2, again[5].batch.acc_mps2)
+    assert len({s.exercise for s in first}) >= 6
+    assert len({s.rate_hz for s in first}) >= 2
+    assert all(3 <= len(s.truth) <= 12 for s in first)
+    only = list(simulate_suite(3, seed=1, exercises=["deadlift"], tempos=["21X1"], rates_hz=[50.0]))
+    assert {(s.exercise, s.tempo, s.rate_hz) for s in only} == {("deadlift", "21X1", 50.0)}

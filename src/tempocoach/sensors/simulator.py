@@ -24,22 +24,30 @@ and the sensor, so sweeping a sensor knob keeps the lifter's motion identical (a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
 from tempocoach.errors import TempoCoachError
 from tempocoach.events import Rep
-from tempocoach.exercises import get_exercise
+from tempocoach.exercises import catalog, get_exercise
 from tempocoach.sensors.base import FloatArray, ImuBatch
 from tempocoach.sensors.sim_lifter import LifterConfig
 from tempocoach.sensors.sim_motion import MotionStreams, simulate_motion
 from tempocoach.sensors.sim_sensor import SensorConfig, sample_imu
 from tempocoach.tempo import parse_tempo
 
-__all__ = ["LifterConfig", "SensorConfig", "SimulatedSet", "SimulationError", "simulate_set"]
+__all__ = [
+    "SUITE_TEMPOS",
+    "LifterConfig",
+    "SensorConfig",
+    "SimulatedSet",
+    "SimulationError",
+    "simulate_set",
+    "simulate_suite",
+]
 
 MIN_GRID_HZ = 500.0  # the true kinematics are built on a grid >= 4x the rate, then sampled
 
@@ -141,6 +149,40 @@ def simulate_set(
         post_set_s=(motion.post_set_s[0] + t0, motion.post_set_s[1] + t0),
         load_fraction=motion.load_fraction,
     )
+
+
+SUITE_TEMPOS = ("31X0", "2010", "3110", "4040", "20X1", "30X0", "2121", "(10)010", "5010", "3-2-1-2")
+
+
+def simulate_suite(
+    n_sets: int,
+    seed: int = 0,
+    *,
+    exercises: Sequence[str] | None = None,
+    tempos: Sequence[str] = SUITE_TEMPOS,
+    rates_hz: Sequence[float] = (50.0, 100.0, 200.0),
+    reps_range: tuple[int, int] = (3, 12),
+    rough_sensors: bool = True,
+) -> Iterator[SimulatedSet]:
+    """A reproducible benchmark mix: random exercise and placement from the catalogue (or `exercises`),
+    tempo, rep count, rate and seed per set. With rough_sensors, about one set in five has a cheap
+    sensor's large uncalibrated gyro bias (0.05-0.25 rad/s, as on a Feather nRF52840 bar sensor) and one
+    in seven an 8-bit, +-4 g accelerometer."""
+    rng = np.random.default_rng(seed)
+    names = list(exercises) if exercises is not None else [ex.id for ex in catalog()]
+    cases = [(name, placement) for name in names for placement in get_exercise(name).motion]
+    for i in range(n_sets):
+        exercise, placement = cases[int(rng.integers(len(cases)))]
+        tempo = tempos[int(rng.integers(len(tempos)))]
+        reps = int(rng.integers(reps_range[0], reps_range[1] + 1))
+        rate = float(rates_hz[int(rng.integers(len(rates_hz)))])
+        sensor = SensorConfig()
+        roll = rng.random()
+        if rough_sensors and roll < 0.2:
+            sensor = replace(sensor, gyr_bias_radps=float(rng.uniform(0.05, 0.25)))
+        elif rough_sensors and roll < 0.34:
+            sensor = replace(sensor, bits=8, acc_range_g=4.0)
+        yield simulate_set(exercise, tempo, reps, placement, rate, seed * 100_003 + i, sensor=sensor)
 
 
 def _as_quat(rotation: Rotation) -> FloatArray:
