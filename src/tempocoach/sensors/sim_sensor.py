@@ -51,6 +51,7 @@ class SensorConfig:
     gap_s: tuple[float, float] = (0.2, 0.5)
     mount: str = "random"  # "random": any orientation; "aligned": sensor axes = body axes
     t0_s: float = 0.0  # the recording clock at the first true sample grid point
+    magnetometer: bool = False  # also report mag_ut: Earth's field + hard/soft iron + noise
 
     @staticmethod
     def ideal(mount: str = "random") -> SensorConfig:
@@ -127,8 +128,9 @@ def sample_imu(
         "timestamps_resolved": str(resolved),
         "dropped": str(t_true.shape[0] - kept.shape[0]),
     }
-    batch = ImuBatch(stamps, acc[kept], gyr[kept], None, meta)
     orient = resample(t_grid, world_from_sensor, t_true)
+    mag = _magnetometer(orient, rate_hz, cfg, rng)[kept] if cfg.magnetometer else None
+    batch = ImuBatch(stamps, acc[kept], gyr[kept], mag, meta)
     return SampledImu(
         batch,
         t_true + cfg.t0_s,
@@ -172,6 +174,24 @@ def _imperfect(
         acc = _quantise(acc, cfg.acc_range_g * STANDARD_GRAVITY, cfg.bits)
         gyr = _quantise(gyr, np.deg2rad(cfg.gyr_range_dps), cfg.bits)
     return acc, gyr
+
+
+def _magnetometer(
+    orient: Rotation, rate_hz: float, cfg: SensorConfig, rng: np.random.Generator
+) -> FloatArray:
+    """Earth's field (25-65 uT, random dip and heading) in the sensor frame, plus the steel the sensor
+    rides on (hard iron, fixed in the sensor frame, up to 40 uT), soft-iron distortion and white noise."""
+    strength = rng.uniform(25.0, 65.0)
+    dip, heading = rng.uniform(-1.2, 1.2), rng.uniform(0.0, 2.0 * np.pi)
+    field = strength * np.array([np.cos(dip) * np.cos(heading), np.cos(dip) * np.sin(heading), -np.sin(dip)])
+    hard_iron = rng.uniform(-40.0, 40.0, 3)
+    soft_iron = np.eye(3) + rng.normal(0.0, 0.03, (3, 3))
+    noise = 0.3 * np.sqrt(rate_hz / 100.0)
+    n = orient.as_quat().shape[0]
+    mag = orient.inv().apply(field) @ soft_iron.T + hard_iron + rng.normal(0.0, noise, (n, 3))
+    if cfg.bits is not None:
+        mag = _quantise(mag, 4900.0, cfg.bits)  # +-49 gauss full scale, 16 bit ~ 0.15 uT
+    return np.asarray(mag, dtype=np.float64)
 
 
 def _quantise(x: FloatArray, full_scale: float, bits: int) -> FloatArray:

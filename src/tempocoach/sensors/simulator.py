@@ -126,7 +126,7 @@ def simulate_set(
     )
     imu = sample_imu(motion, rate_hz, sensor, np.random.default_rng(sensor_seq))
     meta = dict(imu.batch.meta, exercise=ex.id, tempo=str(code), placement=placement, seed=str(seed))
-    batch = ImuBatch(imu.batch.t_s, imu.batch.acc_mps2, imu.batch.gyr_radps, None, meta)
+    batch = ImuBatch(imu.batch.t_s, imu.batch.acc_mps2, imu.batch.gyr_radps, imu.batch.mag_ut, meta)
     t0 = sensor.t0_s
     return SimulatedSet(
         batch=batch,
