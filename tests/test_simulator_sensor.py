@@ -152,6 +152,6 @@ def test_magnetometer_on_request_sees_a_constant_field_turning_with_the_sensor()
     mag = sim.batch.mag_ut
     assert mag is not None and mag.shape == sim.batch.acc_mps2.shape
     assert (
-        20.0 < np.median(np.linalg.norm(mag - mag.mean(axis=0), axis=1)) or np.ptp(mag, axis=0).max() > 20.0
+        np.median(np.linalg.norm(mag - mag.mean(axis=0), axis=1)) > 20.0 or np.ptp(mag, axis=0).max() > 20.0
     )
     assert np.ptp(mag, axis=0).max() > 10.0  # a curl turns the sensor, so the field it reports moves
