@@ -167,7 +167,7 @@ def simulate_suite(
     """A reproducible benchmark mix: random exercise and placement from the catalogue (or `exercises`),
     tempo, rep count, rate and seed per set. With rough_sensors, about one set in five has a cheap
     sensor's large uncalibrated gyro bias (0.05-0.25 rad/s, as on a Feather nRF52840 bar sensor) and one
-    in seven an 8-bit, +-4 g accelerometer."""
+    in seven a coarse 12-bit, +-4 g / +-1000 dps IMU."""
     rng = np.random.default_rng(seed)
     names = list(exercises) if exercises is not None else [ex.id for ex in catalog()]
     cases = [(name, placement) for name in names for placement in get_exercise(name).motion]
@@ -181,7 +181,7 @@ def simulate_suite(
         if rough_sensors and roll < 0.2:
             sensor = replace(sensor, gyr_bias_radps=float(rng.uniform(0.05, 0.25)))
         elif rough_sensors and roll < 0.34:
-            sensor = replace(sensor, bits=8, acc_range_g=4.0)
+            sensor = replace(sensor, bits=12, acc_range_g=4.0, gyr_range_dps=1000.0)
         yield simulate_set(exercise, tempo, reps, placement, rate, seed * 100_003 + i, sensor=sensor)
 
 
