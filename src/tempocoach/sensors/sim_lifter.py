@@ -31,7 +31,7 @@ class LifterConfig:
     set (lognormal(set_bias_sigma)): lifters count consistently fast or slow. A fraction
     rushed_eccentric_prob of timed eccentrics last rushed_range x target. X (explosive) phases last
     explosive_s (light -> heavy by load_fraction), slowing by `fatigue` (fraction) over the set.
-    Range: rom_scale x catalogue ROM, varying rep to rep by rom_rep_sigma (clipped to +-2 sigma); the top
+    Range: rom_scale x catalogue ROM, varying rep to rep by rom_rep_sigma (clipped to +-10%); the top
     drifts by top_drift per rep (m or rad). Shape: sticking points, speed wobble. Around the set:
     pre_set/post_set gestures (unrack/walkout, pick-up, fidgets; re-rack, put down), impacts.
     Physiology: sway_m (postural sway rms under load) and tremor_mps2 (6-12 Hz, rms under load).
