@@ -312,6 +312,14 @@ def describe_main_deviation(
             f"{plural} averaged {format_seconds(mean_s)}{unit} against {format_seconds(target_s)}{unit}, "
             f"too {'fast' if mean_s < target_s else 'slow'} on {how_many} reps"
         )
+    if fast == 0 or slow == 0:
+        # Off in one direction on some reps only: say how far those reps were off.
+        verdict = "too fast" if slow == 0 else "too slow"
+        off_mean_s = float(np.mean([r.duration_s for r in reports if r.verdict == verdict]))
+        return (
+            f"{plural} were {verdict} on {k} of {n} reps, {format_seconds(off_mean_s)}{unit} "
+            f"against {format_seconds(target_s)}{unit}"
+        )
     return (
         f"{plural} were uneven against {format_seconds(target_s)}{unit}: "
         f"{fast} too fast and {slow} too slow of {n} reps"
@@ -341,13 +349,15 @@ def summary_sentences(
     """Two or three plain sentences, written to be read aloud as well as printed."""
     if not reps:
         return "No reps were detected in this set."
-    name = _exercise_name(exercise)
+    name = exercise_display_name(exercise).lower()
     rep_word = "rep" if len(reps) == 1 else "reps"
     first = (
         f"{len(reps)} {rep_word} of {name}, {round(100 * summary.adherence)}% of phases on target, "
         f"{format_seconds(summary.time_under_tension_s)} seconds under tension."
     )
     deviation = describe_main_deviation(phases_by_name(reps, order), summary.adherence, settings, " seconds")
+    if deviation.startswith("tempo kept well"):
+        deviation = "tempo kept well"  # the first sentence already gives the share on target
     sentences = [first, deviation[0].upper() + deviation[1:] + "."]
     if summary.consistency is not None:
         sentences.append(_consistency_sentence(summary.consistency))
@@ -363,8 +373,10 @@ def _consistency_sentence(consistency: float) -> str:
     return f"The timing changed a lot from rep to rep ({percent}% consistency)."
 
 
-def _exercise_name(exercise: str) -> str:
+def exercise_display_name(exercise: str) -> str:
+    """The catalogue's name ("Back squat"), or the id made readable for an unknown exercise."""
     try:
-        return get_exercise(exercise).name.lower()
+        return get_exercise(exercise).name
     except CatalogError:
-        return exercise.replace("-", " ")
+        text = exercise.replace("-", " ").replace("_", " ")
+        return text[:1].upper() + text[1:]
