@@ -99,9 +99,9 @@ def test_main_deviation_praises_a_well_kept_set() -> None:
 
 def test_main_deviation_for_slow_explosive_and_lingering_top() -> None:
     slow_x = build_report(squat_set([{E: 3.0, B: 1.0, C: 1.8}] * 3)).summary.main_deviation
-    assert slow_x == "concentrics were not explosive on 3 of 3 reps: 1.8 s on average against a 1.2 s limit"
+    assert slow_x == "concentrics were not explosive on all 3 reps: 1.8 s on average against a 1.2 s limit"
     linger = build_report(squat_set([{E: 3.0, B: 1.0, C: 0.5, T: 1.5}] * 3)).summary.main_deviation
-    assert linger == "top pauses lingered on 3 of 3 reps, 1.5 s on average where the tempo has none"
+    assert linger == "top pauses lingered on all 3 reps, 1.5 s on average where the tempo has none"
 
 
 def test_main_deviation_for_uneven_phase_with_a_good_mean() -> None:
@@ -193,3 +193,10 @@ def test_from_json_rejects_a_broken_file_with_a_useful_error() -> None:
     data["reps"][0]["phases"][0]["verdict"] = "great"
     with pytest.raises(DataFormatError, match="great"):
         from_json(data)
+
+
+def test_rep_counts_read_naturally() -> None:
+    both = build_report(squat_set([{E: 3.0, B: 0.0, C: 0.5}] * 2)).summary.main_deviation
+    assert both == "bottom pauses were skipped on both reps"
+    one = build_report(squat_set([{E: 3.0, B: 0.0, C: 0.5}])).summary.main_deviation
+    assert one == "bottom pauses were skipped on the one rep"

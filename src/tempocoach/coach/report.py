@@ -273,6 +273,13 @@ def format_seconds(value_s: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def on_reps(count: int, total: int) -> str:
+    """'on 4 of 6 reps', 'on all 6 reps', 'on both reps', 'on the one rep'."""
+    if count != total:
+        return f"on {count} of {total} reps"
+    return {1: "on the one rep", 2: "on both reps"}.get(total, f"on all {total} reps")
+
+
 def describe_main_deviation(
     grouped: dict[Phase, list[PhaseReport]], adherence: float, settings: ReportSettings, unit: str = " s"
 ) -> str:
@@ -292,32 +299,31 @@ def describe_main_deviation(
     if target_s is None:
         limit = format_seconds(settings.explosive_limit_s)
         return (
-            f"{plural} were not explosive on {k} of {n} reps: "
+            f"{plural} were not explosive {on_reps(k, n)}: "
             f"{format_seconds(mean_s)}{unit} on average against a {limit}{unit} limit"
         )
     skipped = sum(r.verdict == "pause skipped" for r in reports)
     if skipped * 2 >= k:
-        return f"{plural} were skipped on {skipped} of {n} reps"
+        return f"{plural} were skipped {on_reps(skipped, n)}"
     if target_s == 0:
         return (
-            f"{plural} lingered on {k} of {n} reps, {format_seconds(mean_s)}{unit} on average "
+            f"{plural} lingered {on_reps(k, n)}, {format_seconds(mean_s)}{unit} on average "
             "where the tempo has none"
         )
     fast = sum(r.verdict == "too fast" for r in reports)
     slow = sum(r.verdict == "too slow" for r in reports)
     if abs(mean_s - target_s) > settings.tolerance_s(target_s):
         off = fast if mean_s < target_s else slow
-        how_many = f"all {n}" if off == n else f"{off} of {n}"
         return (
             f"{plural} averaged {format_seconds(mean_s)}{unit} against {format_seconds(target_s)}{unit}, "
-            f"too {'fast' if mean_s < target_s else 'slow'} on {how_many} reps"
+            f"too {'fast' if mean_s < target_s else 'slow'} {on_reps(off, n)}"
         )
     if fast == 0 or slow == 0:
         # Off in one direction on some reps only: say how far those reps were off.
         verdict = "too fast" if slow == 0 else "too slow"
         off_mean_s = float(np.mean([r.duration_s for r in reports if r.verdict == verdict]))
         return (
-            f"{plural} were {verdict} on {k} of {n} reps, {format_seconds(off_mean_s)}{unit} "
+            f"{plural} were {verdict} {on_reps(k, n)}, {format_seconds(off_mean_s)}{unit} "
             f"against {format_seconds(target_s)}{unit}"
         )
     return (
