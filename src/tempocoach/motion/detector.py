@@ -21,6 +21,9 @@ from tempocoach.exercises import Exercise
 from tempocoach.tempo import TempoCode
 
 UP, DOWN, REST = 1, -1, 0
+MAX_PHASE_FACTOR = 3.0  # a movement longer than this many times its target (+ slack) is not a rep phase
+MAX_PHASE_SLACK_S = 2.0
+MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class DetectorSettings:
     floor_fraction: float = 0.3  # edges are extrapolated from below this share of the threshold
     reverse_fraction: float = 0.5  # a reversal is confirmed at this share of the threshold
     hold_s: float = 0.10  # slow speed this long makes a rest
-    min_excursion_fraction_of_rom: float = 0.3  # before the set tells us its range of motion
+    min_excursion_fraction_of_rom: float = 0.35  # before the set tells us its range of motion
     min_excursion_fraction_of_reps: float = 0.45  # after: share of the median rep excursion
     return_fraction: float = 0.5  # the second movement must cover this share of the first
     history_s: float = 4.0
@@ -75,6 +78,7 @@ class RepDetector:
         self._pause_after = {DOWN: Phase.BOTTOM_PAUSE, UP: Phase.TOP_PAUSE}
         rom = exercise.rom_m if unit == "m" else exercise.rom_rad
         self._rom_guess = rom or (0.4 if unit == "m" else 1.5)
+        self._rep_timeout_s = MAX_PHASE_FACTOR * tempo.rep_duration_s + 2 * MAX_PHASE_SLACK_S
         self._hist: deque[tuple[float, float, float]] = deque()  # (t, v, p)
         self._state = REST
         self._move: _Move | None = None
@@ -124,6 +128,10 @@ class RepDetector:
 
     def _step(self, t: float, v: float, p: float, rest: bool) -> None:
         s = self.settings
+        rep = self._rep
+        if rep is not None and rep.spans and t - rep.spans[0].end_s > self._rep_timeout_s:
+            self._rep = None  # the second half never came: not a rep
+            self.current = None
         if self._state == REST:
             for direction in (UP, DOWN):
                 if v * direction > self._threshold(direction) and not rest:
@@ -223,10 +231,16 @@ class RepDetector:
         spans = rep.spans
         last = spans[-1]
         if direction == self._first_dir:
-            # Same direction again before turning (went deeper after a stop): one movement.
             first = spans[0]
-            rep.spans = [first]
-            self._move = _Move(direction, first.start_s, self._first_start_pos)
+            if start_s - first.end_s <= self._max_pause_s(self._pause_after[direction]):
+                # Same direction again after a short stop (went deeper): one movement.
+                rep.spans = [first]
+                self._move = _Move(direction, first.start_s, self._first_start_pos)
+                return
+            # A long stop: what came before was not a rep's first half. Start over from here.
+            self._peaks[direction] = self._peaks[direction][:-1]
+            self._rep = _RepInProgress(len(self.reps) + 1)
+            self._emit_phase(self._phase_of_move[direction], start_s, now_s)
             return
         if last.phase is self._phase_of_move[self._first_dir]:
             spans.append(PhaseSpan(self._pause_after[self._first_dir], last.end_s, start_s))
@@ -243,9 +257,9 @@ class RepDetector:
             return
         phase = self._phase_of_move[move.direction]
         if move.direction == self._first_dir:
-            if move.excursion < self._min_excursion():
+            if not self._plausible_first_move(move):
                 self._peaks[move.direction].pop()
-                self._rep = None  # a small dip or shuffle, not a rep
+                self._rep = None  # a dip, a shuffle or a walk, not a rep
                 self.current = None
                 self._note_non_rep_motion(move)
                 return
@@ -264,6 +278,29 @@ class RepDetector:
             return
         rep.spans.append(PhaseSpan(phase, move.start_s, end_s))
         self._complete_rep(rep, end_s, now_s, rest_follows)
+
+    def _plausible_first_move(self, move: _Move) -> bool:
+        """Big enough to be a rep, not so big or so long that it must be something else."""
+        assert move.end_s is not None
+        if move.excursion < self._min_excursion():
+            return False
+        if move.excursion > self._max_excursion():
+            return False
+        phase = self._phase_of_move[move.direction]
+        duration_s = move.end_s - move.start_s
+        target = self.tempo.nominal_s(phase)
+        if not self.tempo.is_explosive(phase) and duration_s < MIN_PHASE_FACTOR * target:
+            return False  # far quicker than any attempt at the tempo: a swing, not a rep
+        return duration_s <= MAX_PHASE_FACTOR * target + MAX_PHASE_SLACK_S
+
+    def _max_excursion(self) -> float:
+        if len(self._rep_excursions) >= 2:
+            ex = sorted(self._rep_excursions[-8:])
+            return 2.0 * ex[len(ex) // 2]
+        return 2.5 * self._rom_guess
+
+    def _max_pause_s(self, pause: Phase) -> float:
+        return 2.0 * (self.tempo.target_s(pause) or 0.0) + 1.5
 
     def _complete_rep(self, rep: _RepInProgress, end_s: float, now_s: float, rest_follows: bool) -> None:
         final_pause = self._pause_after[-self._first_dir]

@@ -6,6 +6,8 @@ so a live session and a post-set analysis of the same samples agree by construct
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
@@ -46,9 +48,8 @@ class MotionPipeline:
         self._waiting: list[ImuBatch] = []
 
     def _start(self, rate_hz: float) -> None:
-        settings = self._tracker_settings or TrackerSettings(sample_rate_hz=rate_hz)
-        if settings.sample_rate_hz != rate_hz and self._tracker_settings is not None:
-            settings = TrackerSettings(**{**settings.__dict__, "sample_rate_hz": rate_hz})
+        base = self._tracker_settings or TrackerSettings()
+        settings = replace(base, sample_rate_hz=rate_hz, cycle_s=self.tempo.rep_duration_s)
         self._tracker = MotionTracker(self.exercise, self.placement, settings)
         self._detector = RepDetector(self.exercise, self.tempo, self._detector_settings,
                                      unit=self._tracker.unit)

@@ -8,12 +8,15 @@ learned from the gyro; the rate needs no integration, so it does not drift.
 The signal is signed so the concentric moves it in the + direction.
 
 Drift is the enemy of slow tempos: a 5 s eccentric over 0.5 m cruises at 0.1 m/s with almost no
-acceleration, so the accelerometer alone looks still there. We therefore
-- only declare rest (and zero the velocity) when the accelerometer, the gyro AND the integrated velocity
-  all say so;
-- learn the accelerometer offset (bias, scale error on the up axis) at rest;
-- between rests, learn the residual bias from the lift's own geometry: every top turnaround sits at the
-  same height, every bottom turnaround too (closure), which pins the drift over long pause-free sets.
+acceleration, so the accelerometer alone looks still there. Hence:
+- rest (and a zero-velocity update) needs the accelerometer, the gyro AND the integrated velocity to
+  agree; the integration's tolerance grows with the time since the last rest, capped below a cruise;
+- the accelerometer offset (bias, scale error along the up axis) is learned at rest and corrected at
+  every rest from what the integration left over (velocity is zero at both ends of a movement);
+- over long stretches without rest (a 4040 set never stops) the velocity's mean over one rep cycle is
+  removed: the lift returns to the same place every rep, so that mean is drift;
+- integration that has run far past the lift's range of motion has lost track (the sensor turned
+  over while being picked up): the next quiet moment is trusted as rest and the offsets relearned.
 """
 
 from __future__ import annotations
@@ -28,26 +31,26 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 from tempocoach.events import MotionFrame
 from tempocoach.exercises import Exercise
 from tempocoach.motion.orientation import OrientationFilter, OrientationSettings
-from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
+from tempocoach.sensors.base import FloatArray, ImuBatch
 
-REST_SPEED_WINDOW_S = 0.5
-CLOSURE_RIDGE = 0.05  # relative weight pulling the residual bias towards zero
-MAX_RESIDUAL_BIAS_MPS2 = 0.05
-DRIFT_PER_S = 0.012  # m/s of integration error we accept per second since the last rest
+REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
+RECENT_S = 0.6  # history kept to recover a movement's true onset
+DRIFT_PER_S = 0.012  # m/s of integration error tolerated per second since the last rest
 MAX_REST_SPEED_TOLERANCE = 0.08  # m/s; slow eccentrics cruise faster than this
+ONSET_SETTLE_S = 0.3
+AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers  # rest samples this close to a rest's end are not used for learning
 
 
 @dataclass(frozen=True)
 class TrackerSettings:
     sample_rate_hz: float = 100.0
+    cycle_s: float = 6.0  # nominal rep duration (from the tempo): the drift-removal window
     lowpass_hz: float = 2.0  # for rest tests only: removes 6-12 Hz tremor under load
     rest_window_s: float = 0.2
     rest_acc_mps2: float = 0.10  # low-passed axis acceleration below this may be rest
     rest_gyr_radps: float = 0.12  # low-passed angular rate below this may be rest
     rest_speed_mps: float = 0.03  # ...and only if the integrated speed agrees
-    rest_speed_radps: float = 0.12
     offset_time_constant_s: float = 3.0  # how fast the at-rest offsets follow
-    turnaround_min_m: float = 0.05  # excursion that makes a turnaround count for closure
     axis_min_rate_radps: float = 0.3  # gyro samples faster than this teach the rotation axis
     orientation: OrientationSettings = OrientationSettings()
 
@@ -69,8 +72,8 @@ class _Lowpass:
         return np.asarray(y).reshape(x.shape)
 
 
-class _RestDetector:
-    """Rest = every sample of the last window quiet on the accelerometer and the gyro."""
+class _RestWindow:
+    """Rest candidate = every sample of the last window quiet."""
 
     def __init__(self, window: int) -> None:
         self._window = max(2, window)
@@ -78,55 +81,65 @@ class _RestDetector:
 
     def __call__(self, quiet: np.ndarray) -> np.ndarray:
         joined = np.concatenate([self._tail, quiet])
-        if len(joined) < self._window:
-            self._tail = joined
-            return np.zeros(len(quiet), dtype=bool)
-        all_quiet = sliding_window_view(joined, self._window).all(axis=1)
         out = np.zeros(len(quiet), dtype=bool)
-        out[len(quiet) - len(all_quiet) :] = all_quiet[-len(quiet) :]
+        if len(joined) >= self._window:
+            all_quiet = np.asarray(sliding_window_view(joined, self._window).all(axis=1))
+            take = min(len(quiet), len(all_quiet))
+            out[len(quiet) - take :] = all_quiet[len(all_quiet) - take :]
         self._tail = joined[-(self._window - 1) :]
         return out
 
 
-class _Closure:
-    """Residual-bias estimate from turnaround heights since the last rest (see module docstring).
+class _CycleDetrend:
+    """Removes the mean velocity over the last rep cycle once a stretch without rest is longer than
+    a cycle (the lift comes back to the same place every rep, so that mean is drift)."""
 
-    Model since the rest at t_z: q(t) = p(t) + b (t - t_z)^2 / 2, tops at one height, bottoms at another.
-    """
+    def __init__(self, cycle_s: float) -> None:
+        self.cycle_s = cycle_s
+        self.reset(0.0)
 
-    def __init__(self) -> None:
-        self.reset(0.0, start_kind=None)
+    def reset(self, t_s: float) -> None:
+        self._since_s = t_s
+        self._t = np.zeros(0)
+        self._cum = np.zeros((1, 3))  # cumulative integral of velocity, one row ahead of _t
 
-    def reset(self, t_rest_s: float, start_kind: int | None) -> None:
-        self.t_rest_s = t_rest_s
-        self.bias = 0.0
-        self._points: list[tuple[int, float, float, float]] = []  # (kind, x, q, weight)
-        self._start_kind = start_kind
+    def __call__(self, t: FloatArray, dt: FloatArray, v: FloatArray) -> FloatArray:
+        all_t = np.concatenate([self._t, t])
+        cum = np.vstack([self._cum, self._cum[-1] + np.cumsum(v * dt[:, None], axis=0)])
+        out = v.copy()
+        late = t - self._since_s > self.cycle_s
+        if late.any():
+            idx = np.flatnonzero(late)
+            first = np.searchsorted(all_t, t[idx] - self.cycle_s)
+            last = len(self._t) + idx + 1
+            span = (all_t[last - 1] - all_t[first])[:, None]
+            mean = (cum[last] - cum[first + 1]) / np.maximum(span, 1e-6)
+            out[idx] -= mean
+        keep = all_t > all_t[-1] - self.cycle_s - 0.5
+        first_kept = int(np.argmax(keep))
+        self._t = all_t[first_kept:]
+        self._cum = cum[first_kept:]
+        return out
 
-    def add(self, kind: int, t_s: float, q: float) -> float:
-        """kind +1 = top (position maximum), -1 = bottom. Returns the change in the bias estimate."""
-        if not self._points and self._start_kind is None:
-            self._points.append((-kind, 0.0, 0.0, 0.5))  # the rest we left was the other end
-        x = 0.5 * (t_s - self.t_rest_s) ** 2
-        self._points.append((kind, x, q, 1.0))
-        before = self.bias
-        self._fit()
-        return self.bias - before
 
-    def _fit(self) -> None:
-        kinds = [p[0] for p in self._points]
-        if kinds.count(1) < 2 or kinds.count(-1) < 2:
-            return
-        rows = np.array([[p[1], 1.0 if p[0] > 0 else 0.0, 1.0 if p[0] < 0 else 0.0] for p in self._points])
-        w = np.sqrt(np.array([p[3] for p in self._points]))
-        q = np.array([p[2] for p in self._points])
-        # Ridge on the bias: heights vary a few cm rep to rep, and the residual bias after the
-        # at-rest corrections is small, so only a consistent trend should move it.
-        ridge = CLOSURE_RIDGE * float(np.max(rows[:, 0])) ** 2
-        a = np.vstack([rows * w[:, None], [np.sqrt(ridge), 0.0, 0.0]])
-        y = np.concatenate([q * w, [0.0]])
-        sol, *_ = np.linalg.lstsq(a, y, rcond=None)
-        self.bias = float(np.clip(sol[0], -MAX_RESIDUAL_BIAS_MPS2, MAX_RESIDUAL_BIAS_MPS2))
+class _AxisLearner:
+    """Principal axis of a stream of vectors, with a sign kept stable from batch to batch. Old samples
+    fade (per learned sample), so gestures before the set give way to the lift's own motion."""
+
+    def __init__(self, dims: int, memory_samples: float) -> None:
+        self._cov = np.zeros((dims, dims))
+        self._axis = np.zeros(dims)
+        self._keep_per_sample = 1.0 - 1.0 / max(memory_samples, 1.0)
+
+    def learn(self, samples: FloatArray) -> FloatArray:
+        if len(samples):
+            self._cov = self._cov * self._keep_per_sample ** len(samples) + samples.T @ samples
+        _, vecs = np.linalg.eigh(self._cov + 1e-12 * np.eye(len(self._cov)))
+        axis = np.asarray(vecs[:, -1])
+        if float(np.dot(axis, self._axis)) < 0:
+            axis = -axis
+        self._axis = axis
+        return axis
 
 
 class MotionTracker:
@@ -137,48 +150,46 @@ class MotionTracker:
         self.exercise = exercise
         self.mode = exercise.motion_for(placement)
         self.unit = "m" if self.mode == "translation" else "rad"
-        self._orientation = OrientationFilter(s.sample_rate_hz, s.orientation)
         rate = s.sample_rate_hz
+        self._orientation = OrientationFilter(rate, s.orientation)
         self._acc_lp = _Lowpass(s.lowpass_hz, rate, 3)
+        self._acc_slow = _Lowpass(0.3, rate, 3)  # the local mean, for quiet tests without an offset
         self._gyr_lp = _Lowpass(s.lowpass_hz, rate, 3)
-        self._rest = _RestDetector(round(s.rest_window_s * rate))
+        self._rest_window = _RestWindow(round(s.rest_window_s * rate))
+        self._detrend = _CycleDetrend(s.cycle_s)
         self._offset_alpha = 1.0 / max(1.0, s.offset_time_constant_s * rate)
-        # Translation state.
-        self._acc_offset = np.array([0.0, 0.0, STANDARD_GRAVITY])
+        # Rest is judged on the lift's own axis: the horizontal axes carry the AHRS's tilt errors.
+        self._axes = slice(0, 2) if exercise.concentric == "horizontal" else slice(2, 3)
+        rom_m = exercise.rom_m if self.mode == "translation" and exercise.rom_m else 0.4
+        self._lost_excursion_m = 2.0 * rom_m + 0.3
+        # Offsets and integration state.
+        self._acc_offset = np.zeros(3)
+        self._gyro_bias = np.zeros(3)
         self._offset_known = False
+        self._ever_rested = False
         self._force_sum = np.zeros(3)
         self._force_count = 0
         self._rest_samples_seen = 0
-        self._horizontal_cov = np.zeros((2, 2))
-        self._vel = np.zeros(3)  # earth-frame velocity (x, y, z); ZUPT-reset
-        self._pos = np.zeros(3)
-        self._closure = _Closure()
-        # Rest is judged on the lift's own axis: the horizontal axes carry the AHRS's tilt errors.
-        self._axes = slice(0, 2) if exercise.concentric == "horizontal" else slice(2, 3)
-        # Only rep-sized turnarounds inform the closure: unracking and walking out are not at the
-        # lift's top or bottom.
-        rom_m = exercise.rom_m if self.mode == "translation" and exercise.rom_m else 0.3
-        self._turnaround_min_m = max(s.turnaround_min_m, 0.35 * rom_m)
-        self._last_turn_pos: float | None = None
-        self._last_turn_sign = 0
-        self._t_prev: float | None = None
+        self._pending_rest: list[tuple[FloatArray, FloatArray]] = []
+        self._vel = np.zeros(3)  # raw integrated earth-frame velocity, zeroed at rest
+        self._pos = np.zeros(3)  # integrated from the detrended velocity
+        self._pos_at_rest = np.zeros(3)
         self._a_prev = np.zeros(3)
+        self._t_prev: float | None = None
         self._resting = False
         self._rest_start_t = 0.0
+        self._motion_start_t = 0.0
         self._recent_t = np.zeros(0)
         self._recent_acc = np.zeros((0, 3))
         self._recent_dev = np.zeros(0)
         self._recent_dt = np.zeros(0)
-        self._pending_rest: list[tuple[FloatArray, FloatArray]] = []
-        self._motion_start_t = 0.0
-        # Rotation state.
-        self._gyro_bias = np.zeros(3)
-        self._axis_cov = np.zeros((3, 3))
+        # Signal axes and signs.
+        self._horizontal_axis = _AxisLearner(2, AXIS_MEMORY_S * rate)
+        self._rotation_axis = _AxisLearner(3, AXIS_MEMORY_S * rate)
+        self._sign_keep_per_sample = 1.0 - 1.0 / (AXIS_MEMORY_S * rate)
         self._angle = 0.0
         self._sign_evidence = 0.0
         self._first_move_sign = 0
-        self._rest_position = 0.0
-        self._angle_at_rest = 0.0
 
     # -- public ---------------------------------------------------------------------------------
     def update(self, batch: ImuBatch) -> MotionFrame:
@@ -186,36 +197,24 @@ class MotionTracker:
         if n == 0:
             z = np.zeros(0)
             return MotionFrame(z, z, z, np.zeros(0, dtype=bool), self.unit)
-        # The AHRS gets the gyro with its learned bias removed: a biased gyro tilts the earth frame,
-        # which leaks gravity into the horizontal axes.
-        earth = self._orientation.update(
-            ImuBatch(batch.t_s, batch.acc_mps2, batch.gyr_radps - self._gyro_bias, None, batch.meta)
-        )
+        # The AHRS gets the gyro with its learned bias removed: a biased gyro tilts the earth frame.
+        gyr = batch.gyr_radps - self._gyro_bias
+        earth = self._orientation.update(ImuBatch(batch.t_s, batch.acc_mps2, gyr, None, batch.meta))
+        force = earth.specific_force_earth_mps2
         t = batch.t_s
         dt = np.diff(t, prepend=t[0] if self._t_prev is None else self._t_prev)
-        dt[0] = dt[0] if self._t_prev is not None else 0.0
         dt = np.minimum(dt, 0.5)  # across a long gap we cannot integrate; the gap stays visible in t
-        if not self._offset_known:
+        if not self._ever_rested:
             # Until the first rest, the long-run mean: bounded motion averages to zero acceleration.
-            self._force_sum += earth.specific_force_earth_mps2.sum(axis=0)
+            self._force_sum += force.sum(axis=0)
             self._force_count += n
             self._acc_offset = self._force_sum / self._force_count
-        acc_lin = earth.specific_force_earth_mps2 - self._acc_offset
-        acc_lp = self._acc_lp(acc_lin)
-        gyr = batch.gyr_radps - self._gyro_bias
-        gyr_lp = self._gyr_lp(gyr)
-        s = self.settings
-        axes = self._axes
-        quiet = (np.linalg.norm(acc_lp[:, axes], axis=1) < s.rest_acc_mps2) & (
-            np.linalg.norm(gyr_lp, axis=1) < s.rest_gyr_radps
-        )
-        # A slow start is quiet on every sensor, but its speed still builds up: check the velocity
-        # gained over the last half second too.
-        gain = self._recent_velocity_gain(t, dt, acc_lin)
-        quiet &= np.linalg.norm(gain[:, axes], axis=1) < s.rest_speed_mps
-        candidate_rest = self._rest(quiet)
-        vel, pos, rest = self._integrate(t, dt, acc_lin, np.linalg.norm(acc_lp[:, axes], axis=1), candidate_rest)
-        self._learn_at_rest(t, earth.specific_force_earth_mps2, batch.gyr_radps, rest)
+        acc = force - self._acc_offset
+        acc_lp = self._acc_lp(acc)
+        candidate_rest = self._rest_window(self._quiet(t, dt, acc, acc_lp, self._gyr_lp(gyr)))
+        vel, pos, rest = self._integrate(t, dt, acc, np.linalg.norm(acc_lp[:, self._axes], axis=1),
+                                         candidate_rest)
+        self._learn_at_rest(t, force, batch.gyr_radps, rest)
         if self.mode == "translation":
             position, velocity = self._translation_signal(vel, pos, acc_lp)
         else:
@@ -223,87 +222,101 @@ class MotionTracker:
         self._t_prev = float(t[-1])
         return MotionFrame(t, position, velocity, rest, self.unit)
 
-    # -- translation ----------------------------------------------------------------------------
+    # -- rest ---------------------------------------------------------------------------------------
+    def _quiet(self, t: FloatArray, dt: FloatArray, acc: FloatArray, acc_lp: FloatArray,
+               gyr_lp: FloatArray) -> np.ndarray:
+        s = self.settings
+        axes = self._axes
+        # A slow start is quiet on every sensor, but its speed still builds up: the velocity gained
+        # over the last half second must be small too.
+        gain = self._recent_velocity_gain(t, dt, acc)
+        quiet = (np.linalg.norm(acc_lp[:, axes], axis=1) < s.rest_acc_mps2) & (
+            np.linalg.norm(gain[:, axes], axis=1) < s.rest_speed_mps
+        )
+        change = acc_lp - self._acc_slow(acc)
+        if self._lost() or not self._offset_known:
+            # The offset is unknown or wrong (the sensor turned over): judge quiet on change alone.
+            quiet |= np.linalg.norm(change[:, axes], axis=1) < s.rest_acc_mps2
+        return quiet & (np.linalg.norm(gyr_lp, axis=1) < s.rest_gyr_radps)
+
+    def _recent_velocity_gain(self, t: FloatArray, dt: FloatArray, acc: FloatArray) -> FloatArray:
+        """Per sample, the velocity change integrated over the preceding REST_SPEED_WINDOW_S."""
+        all_t = np.concatenate([self._recent_t, t])
+        steps = np.concatenate([self._recent_acc, acc]) * np.concatenate([self._recent_dt, dt])[:, None]
+        cum = np.vstack([np.zeros((1, 3)), np.cumsum(steps, axis=0)])
+        first = np.searchsorted(all_t, t - REST_SPEED_WINDOW_S)
+        last = np.arange(len(self._recent_t), len(all_t)) + 1
+        return np.asarray(cum[last] - cum[first])
+
+    def _lost(self, position: FloatArray | None = None) -> bool:
+        p = self._pos if position is None else position
+        return float(np.linalg.norm((p - self._pos_at_rest)[self._axes])) > self._lost_excursion_m
+
+    def _speed_agrees(self, v: FloatArray, t_s: float) -> bool:
+        since_rest_s = max(0.0, t_s - self._motion_start_t)
+        tolerance = min(MAX_REST_SPEED_TOLERANCE, self.settings.rest_speed_mps + DRIFT_PER_S * since_rest_s)
+        speed = np.linalg.norm(v[:, self._axes], axis=1)
+        return bool(speed[0] < tolerance and speed.max() < 2 * tolerance)
+
+    # -- integration ----------------------------------------------------------------------------
     def _integrate(
         self, t: FloatArray, dt: FloatArray, acc: FloatArray, dev: FloatArray, candidate_rest: np.ndarray
     ) -> tuple[FloatArray, FloatArray, np.ndarray]:
-        """Trapezoidal integration of earth-frame acceleration with zero-velocity updates at rest.
-
-        Rest needs the integrated vertical speed to agree: a bar cruising at constant speed is quiet on
-        the accelerometer and the gyro but not at rest. Rest is only recognised after a quiet window,
-        so when it ends the motion began a little earlier: the velocity picked up since the true onset
-        is recovered from the recent samples instead of being lost.
-        """
+        """Trapezoidal integration with zero-velocity updates at rest, run by run (a run is a stretch
+        of samples with the same rest candidacy), vectorised within a run."""
         n = len(t)
         vel = np.empty((n, 3))
         pos = np.empty((n, 3))
         rest = np.zeros(n, dtype=bool)
-        v = self._vel.copy()
-        p = self._pos.copy()
-        a_prev = self._a_prev
-        closure = self._closure
+        v, p, a_prev = self._vel.copy(), self._pos.copy(), self._a_prev
+        v_out_prev = v.copy()
         recent_t = np.concatenate([self._recent_t, t])
         recent_acc = np.concatenate([self._recent_acc, acc])
         recent_dev = np.concatenate([self._recent_dev, dev])
         recent_dt = np.concatenate([self._recent_dt, dt])
         base = len(self._recent_t)
         edges = np.flatnonzero(np.diff(candidate_rest.astype(np.int8))) + 1
-        bounds = [0, *edges.tolist(), n]
-        for lo, hi in itertools.pairwise(bounds):
+        for lo, hi in itertools.pairwise([0, *edges.tolist(), n]):
             a = acc[lo:hi]
-            a_mid = 0.5 * (a + np.vstack([a_prev, a[:-1]]))
-            incr = a_mid * dt[lo:hi, None]
-            incr[:, 2] -= closure.bias * dt[lo:hi]
-            v_run = v + np.cumsum(incr, axis=0)
-            speed_agrees = self._speed_agrees(v_run, float(t[lo]))
-            if candidate_rest[lo] and (speed_agrees or not self._offset_known):
-                v_run[:] = 0.0
-                rest[lo:hi] = True
-                if not self._resting:
-                    self._correct_offset_at_rest(v_run[0], float(t[lo]))
-                    self._rest_start_t = float(t[lo])
-                    start_kind = None if self._last_turn_sign == 0 else -self._last_turn_sign
-                    closure.reset(float(t[lo]), start_kind)
-                    self._last_turn_pos = None
-                    self._last_turn_sign = 0
-                self._resting = True
-            elif self._resting:
+            v_run = v + np.cumsum(0.5 * (a + np.vstack([a_prev, a[:-1]])) * dt[lo:hi, None], axis=0)
+            lost = self._lost(p)
+            if self._resting and not candidate_rest[lo]:
                 # Leaving rest: add what the motion gained between its true onset and now.
                 self._resting = False
                 self._motion_start_t = float(t[lo])
-                onset = self._onset_index(recent_dev, base + lo, recent_t)
-                onset = max(onset, int(np.searchsorted(recent_t, self._rest_start_t)))
+                self._detrend.reset(float(t[lo]))
+                onset = max(self._onset_index(recent_dev, base + lo, recent_t),
+                            int(np.searchsorted(recent_t, self._rest_start_t)))
                 seg = slice(onset, base + lo)
-                gained = (recent_acc[seg] * recent_dt[seg, None]).sum(axis=0)
-                v_run += gained
-                p = p + gained * 0.5 * float(recent_t[base + lo] - recent_t[onset])
-            p_run = p + np.cumsum(0.5 * (v_run + np.vstack([v, v_run[:-1]])) * dt[lo:hi, None], axis=0)
-            if not rest[lo]:
-                for i, bias_change in self._find_turnarounds(t[lo:hi], v_run[:, 2], p_run[:, 2], v[2]):
-                    # The new bias explains velocity and position error accumulated since the rest.
-                    since = t[lo + i :hi] - closure.t_rest_s
-                    v_run[i:, 2] -= bias_change * since
-                    p_run[i:, 2] -= 0.5 * bias_change * since**2
-            vel[lo:hi] = v_run
-            pos[lo:hi] = p_run
-            v = v_run[-1].copy()
-            p = p_run[-1].copy()
-            a_prev = a[-1]
+                v_run += (recent_acc[seg] * recent_dt[seg, None]).sum(axis=0)
+            v_out = self._detrend(t[lo:hi], dt[lo:hi], v_run)
+            if candidate_rest[lo] and (self._speed_agrees(v_out, float(t[lo])) or lost
+                                       or not self._offset_known):
+                if not self._resting:
+                    self._enter_rest(v_out[0], float(t[lo]), p, lost)
+                v_run[:] = 0.0
+                v_out = v_run
+                rest[lo:hi] = True
+            p_run = p + np.cumsum(0.5 * (v_out + np.vstack([v_out_prev, v_out[:-1]])) * dt[lo:hi, None],
+                                  axis=0)
+            vel[lo:hi], pos[lo:hi] = v_out, p_run
+            v, p, a_prev, v_out_prev = v_run[-1].copy(), p_run[-1].copy(), a[-1], v_out[-1].copy()
         self._vel, self._pos, self._a_prev = v, p, a_prev.copy()
-        keep = recent_t > recent_t[-1] - 0.6
+        keep = recent_t > recent_t[-1] - RECENT_S
         self._recent_t, self._recent_acc = recent_t[keep], recent_acc[keep]
         self._recent_dev, self._recent_dt = recent_dev[keep], recent_dt[keep]
         return vel, pos, rest
 
-    def _recent_velocity_gain(self, t: FloatArray, dt: FloatArray, acc: FloatArray) -> FloatArray:
-        """Per sample, the velocity change integrated over the preceding REST_SPEED_WINDOW_S."""
-        all_t = np.concatenate([self._recent_t, t])
-        cum = np.cumsum(np.concatenate([self._recent_acc, acc]) * np.concatenate([self._recent_dt, dt])[:, None],
-                        axis=0)
-        cum = np.vstack([np.zeros((1, 3)), cum])
-        first = np.searchsorted(all_t, t - REST_SPEED_WINDOW_S)
-        last = np.arange(len(self._recent_t), len(all_t)) + 1
-        return np.asarray(cum[last] - cum[first])
+    def _enter_rest(self, residual_velocity: FloatArray, t_s: float, position: FloatArray, lost: bool) -> None:
+        self._ever_rested = True
+        if lost:
+            self._rest_samples_seen = 0  # relearn the offsets quickly
+            self._offset_known = False
+        else:
+            self._correct_offset_at_rest(residual_velocity, t_s)
+        self._pos_at_rest = position.copy()
+        self._rest_start_t = t_s
+        self._resting = True
 
     def _onset_index(self, dev: FloatArray, end: int, t: FloatArray) -> int:
         """Walk back from `end` over samples that were already moving (above the noise floor)."""
@@ -317,56 +330,24 @@ class MotionTracker:
             i -= 1
         return i
 
-    def _speed_agrees(self, v_run: FloatArray, t_s: float) -> bool:
-        """Is the integrated speed small enough for rest? The tolerance grows with the time since
-        the last rest (the integration's error grows too) but stays below a slow eccentric's cruise."""
-        since_rest_s = max(0.0, t_s - self._motion_start_t)
-        tolerance = min(MAX_REST_SPEED_TOLERANCE, self.settings.rest_speed_mps + DRIFT_PER_S * since_rest_s)
-        speed = np.linalg.norm(v_run[:, self._axes], axis=1)
-        return bool(speed[0] < tolerance and speed.max() < 2 * tolerance)
-
-    def _find_turnarounds(
-        self, t: FloatArray, vz: FloatArray, pz: FloatArray, v_before: float
-    ) -> list[tuple[int, float]]:
-        """Turnarounds in this run; each may refine the closure bias. Returns (index, bias change)."""
-        min_excursion_m = self._turnaround_min_m
-        changes: list[tuple[int, float]] = []
-        signs = np.sign(np.concatenate([[v_before], vz]))
-        flips = np.flatnonzero((signs[1:] != signs[:-1]) & (signs[:-1] != 0))
-        for i in flips:
-            kind = 1 if signs[i] > 0 else -1  # velocity was rising -> this is a top
-            if self._last_turn_pos is not None and abs(pz[i] - self._last_turn_pos) < min_excursion_m:
-                continue
-            if kind == self._last_turn_sign:
-                continue
-            change = self._closure.add(kind, float(t[i]), float(pz[i]))
-            self._last_turn_pos = float(pz[i])
-            self._last_turn_sign = kind
-            if change:
-                changes.append((int(i), change))
-                pz = pz - 0.5 * change * (t - self._closure.t_rest_s) ** 2
-        return changes
-
+    # -- offsets --------------------------------------------------------------------------------
     def _correct_offset_at_rest(self, residual_velocity: FloatArray, t_rest_s: float) -> None:
         """Velocity is truly zero at both ends of a movement between two rests, so whatever the
         integration left over is the accelerometer offset's error times the time it ran."""
         duration_s = t_rest_s - self._motion_start_t
-        self._offset_known = True
-        if duration_s < 0.5:
+        if duration_s < 0.5 or not self._offset_known:
             return
-        correction = residual_velocity / duration_s
-        self._acc_offset += np.clip(correction, -0.5, 0.5)
+        self._acc_offset += np.clip(residual_velocity / duration_s, -0.5, 0.5)
 
     def _learn_at_rest(self, t: FloatArray, force: FloatArray, gyr: FloatArray, rest: np.ndarray) -> None:
         """Learn the gyro bias and the accelerometer offset from rest samples once they are safely
-        inside a rest: the last moments before a rest ends are already the next movement's slow onset.
-        The offset follows slowly: the movement-to-movement residuals refine it better."""
+        inside a rest: the last moments before a rest ends are already the next movement's onset."""
         if rest.any():
             self._pending_rest.append((t[rest], np.hstack([force[rest], gyr[rest]])))
         if not rest[-1]:
             self._pending_rest.clear()  # the rest ended: its tail is not trustworthy
             return
-        t_safe = float(t[-1]) - 0.3
+        t_safe = float(t[-1]) - ONSET_SETTLE_S
         ready = [chunk for chunk in self._pending_rest if chunk[0][-1] <= t_safe]
         if not ready:
             return
@@ -376,12 +357,14 @@ class MotionTracker:
         self._rest_samples_seen += len(rows)
         w = max(len(rows) / self._rest_samples_seen, 1.0 - (1.0 - self._offset_alpha) ** len(rows))
         mean = rows.mean(axis=0)
-        self._gyro_bias += w * (mean[3:] - self._gyro_bias)
         self._acc_offset += w * (mean[:3] - self._acc_offset)
+        self._gyro_bias += w * (mean[3:] - self._gyro_bias)
+        if self._rest_samples_seen >= 0.25 * self.settings.sample_rate_hz:
+            self._offset_known = True
 
-    def _translation_signal(
-        self, vel: FloatArray, pos: FloatArray, acc_lp: FloatArray
-    ) -> tuple[FloatArray, FloatArray]:
+    # -- signals --------------------------------------------------------------------------------
+    def _translation_signal(self, vel: FloatArray, pos: FloatArray, acc_lp: FloatArray
+                            ) -> tuple[FloatArray, FloatArray]:
         direction = self.exercise.concentric
         if direction == "up":
             return pos[:, 2].copy(), vel[:, 2].copy()
@@ -389,25 +372,13 @@ class MotionTracker:
             return -pos[:, 2], -vel[:, 2]
         # Horizontal: the principal horizontal axis of the motion, signed by the first real move.
         moving = np.linalg.norm(acc_lp[:, :2], axis=1) > 0.05
-        if moving.any():
-            h = acc_lp[moving, :2]
-            self._horizontal_cov += h.T @ h
-        _, vecs = np.linalg.eigh(self._horizontal_cov + 1e-12 * np.eye(2))
-        axis = vecs[:, -1]
-        position = pos[:, :2] @ axis
-        velocity = vel[:, :2] @ axis
-        return self._apply_first_move_sign(position, velocity, 0.05)
+        axis = self._horizontal_axis.learn(acc_lp[moving, :2])
+        return self._apply_first_move_sign(pos[:, :2] @ axis, vel[:, :2] @ axis, 0.05)
 
-    # -- rotation -------------------------------------------------------------------------------
-    def _rotation_signal(
-        self, dt: FloatArray, gyr: FloatArray, vel_earth: FloatArray, rest: np.ndarray
-    ) -> tuple[FloatArray, FloatArray]:
+    def _rotation_signal(self, dt: FloatArray, gyr: FloatArray, vel_earth: FloatArray, rest: np.ndarray
+                         ) -> tuple[FloatArray, FloatArray]:
         fast = np.linalg.norm(gyr, axis=1) > self.settings.axis_min_rate_radps
-        if fast.any():
-            g = gyr[fast]
-            self._axis_cov += g.T @ g
-        _, vecs = np.linalg.eigh(self._axis_cov + 1e-12 * np.eye(3))
-        axis = vecs[:, -1]
+        axis = self._rotation_axis.learn(gyr[fast])
         rate = gyr @ axis
         rate[rest] = 0.0
         angle = self._angle + np.cumsum(rate * dt)
@@ -416,23 +387,22 @@ class MotionTracker:
         if direction == "horizontal":
             return self._apply_first_move_sign(angle, rate, 0.3)
         # Which way is "up": the sign that makes the wrist rise with the angle (concentric up).
-        self._sign_evidence += float(np.sum(rate[fast] * vel_earth[fast, 2]))
+        self._sign_evidence = self._sign_evidence * self._sign_keep_per_sample ** int(fast.sum()) + float(
+            np.sum(rate[fast] * vel_earth[fast, 2])
+        )
         sign = 1.0 if self._sign_evidence >= 0 else -1.0
         if direction == "down":
             sign = -sign
         return sign * angle, sign * rate
 
-    def _apply_first_move_sign(
-        self, position: FloatArray, velocity: FloatArray, min_move: float
-    ) -> tuple[FloatArray, FloatArray]:
+    def _apply_first_move_sign(self, position: FloatArray, velocity: FloatArray, min_move: float
+                               ) -> tuple[FloatArray, FloatArray]:
         """For axes with no absolute direction: the first real move away from rest is the lift's
         starting phase (concentric for concentric-first lifts)."""
         if self._first_move_sign == 0:
-            away = position - self._rest_position
-            big = np.flatnonzero(np.abs(away) > min_move)
-            if big.size:
-                moved = 1 if away[big[0]] > 0 else -1
-                self._first_move_sign = moved if self.exercise.starts_with == "concentric" else -moved
-            else:
+            big = np.flatnonzero(np.abs(position) > min_move)
+            if not big.size:
                 return position * 0.0, velocity * 0.0
+            moved = 1 if position[big[0]] > 0 else -1
+            self._first_move_sign = moved if self.exercise.starts_with == "concentric" else -moved
         return self._first_move_sign * position, self._first_move_sign * velocity
