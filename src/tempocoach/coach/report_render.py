@@ -30,7 +30,6 @@ from tempocoach.coach.report import (
     exercise_display_name,
     format_seconds,
     judge_phase,
-    phases_by_name,
 )
 from tempocoach.events import MotionFrame, Phase, SetRecord
 
@@ -179,16 +178,15 @@ def _draw_timeline(ax: Axes, report: SetReport) -> None:
     """No motion signal: one lane per phase, each phase a bar, the target as a bracket over it."""
     order = report.phase_order()
     lane = {phase: len(order) - i for i, phase in enumerate(order)}
-    for rep in report.reps:
-        for p in rep.phases:
-            y = lane[p.name]
-            ax.broken_barh(
-                [(p.start_s, max(p.duration_s, 0.02))],
-                (y - 0.3, 0.6),
-                color=PHASE_COLOURS[p.name],
-                edgecolor=VERDICT_COLOURS[p.verdict],
-                linewidth=0 if p.ok else 2,
-            )
+    for phase in order:
+        shown = [p for rep in report.reps for p in rep.phases if p.name is phase and p.duration_s > 0]
+        ax.broken_barh(
+            [(p.start_s, p.duration_s) for p in shown],
+            (lane[phase] - 0.3, 0.6),
+            facecolor=PHASE_COLOURS[phase],
+            edgecolor=[VERDICT_COLOURS[p.verdict] if not p.ok else "none" for p in shown],
+            linewidth=_edge_width(report),
+        )
     ax.set_yticks([lane[p] for p in order], [PHASE_LABELS[p] for p in order])
     ax.set_ylim(0.2, len(order) + 1.0)
     _draw_targets_and_verdicts(ax, report, lane)
@@ -232,6 +230,7 @@ def _draw_targets_and_verdicts(ax: Axes, report: SetReport, lanes: dict[Phase, i
                 ax.axvspan(p.start_s, p.end_s, ymin=0.0, ymax=0.035, color=colour, lw=0)
             if p.verdict == "pause skipped":
                 ax.plot([p.start_s], [0.035], transform=band, marker="v", color=colour, ms=8)
+            if p.verdict == "pause skipped" and len(report.reps) <= _MAX_REP_LABELS:
                 ax.text(
                     p.start_s,
                     0.06,
@@ -282,34 +281,54 @@ def _legend_handles(report: SetReport) -> list[Patch | Line2D]:
     return handles
 
 
+def _edge_width(report: SetReport) -> float:
+    """Verdict outlines thin out on long sets so they do not swallow narrow bars."""
+    return 2.0 if len(report.reps) <= _MAX_REP_LABELS else 0.8
+
+
 def _draw_durations(ax: Axes, report: SetReport) -> None:
     """Grouped bars: each rep's phase durations, a black tick at each target (X: the limit, dashed)."""
     order = report.phase_order()
-    grouped = phases_by_name(report.reps, order)
     width = 0.8 / len(order)
     for k, phase in enumerate(order):
-        reports = grouped.get(phase, [])
-        for rep_number, p in enumerate(reports):
-            x = rep_number + (k - (len(order) - 1) / 2) * width
-            ax.bar(
-                x,
-                p.duration_s,
-                width * 0.92,
-                color=PHASE_COLOURS[phase],
-                edgecolor=VERDICT_COLOURS[p.verdict] if not p.ok else "none",
-                linewidth=2,
-                hatch="//" if not p.ok else None,
-            )
-            limit_s = report.settings.explosive_limit_s if p.target_s is None else p.target_s
+        offset = (k - (len(order) - 1) / 2) * width
+        placed = [(i + offset, p) for i, rep in enumerate(report.reps) for p in rep.phases if p.name is phase]
+        if not placed:
+            continue
+        for ok in (True, False):
+            group = [(x, p) for x, p in placed if p.ok is ok]
+            if group:
+                ax.bar(
+                    [x for x, _ in group],
+                    [p.duration_s for _, p in group],
+                    width * 0.92,
+                    color=PHASE_COLOURS[phase],
+                    edgecolor="none" if ok else [VERDICT_COLOURS[p.verdict] for _, p in group],
+                    linewidth=_edge_width(report),
+                    hatch=None if ok else "//",
+                )
+        explosive = placed[0][1].target_s is None
+        limit_s = [report.settings.explosive_limit_s if p.target_s is None else p.target_s for _, p in placed]
+        xs = [x for x, _ in placed]
+        ax.hlines(
+            limit_s,
+            [x - width / 2 for x in xs],
+            [x + width / 2 for x in xs],
+            color="black",
+            lw=1.6,
+            linestyles="--" if explosive else "-",
+        )
+        skipped = [x for x, p in placed if p.verdict == "pause skipped"]
+        if skipped:
             ax.plot(
-                [x - width / 2, x + width / 2],
-                [limit_s, limit_s],
-                color="black",
-                lw=1.6,
-                ls="--" if p.target_s is None else "-",
+                skipped,
+                [0.0] * len(skipped),
+                "x",
+                color=VERDICT_COLOURS["pause skipped"],
+                ms=7,
+                mew=2,
+                clip_on=False,
             )
-            if p.verdict == "pause skipped":
-                ax.plot([x], [0.0], marker="x", color=VERDICT_COLOURS[p.verdict], ms=7, mew=2, clip_on=False)
     if len(report.reps) > _MAX_REP_LABELS:
         ax.set_xticks(range(len(report.reps)), [str(r.index) for r in report.reps], fontsize=7)
         ax.set_xlabel("rep")
@@ -321,9 +340,11 @@ def _draw_durations(ax: Axes, report: SetReport) -> None:
             Line2D([], [], color="black", lw=1.6, ls="--", label="X limit"),
             Patch(facecolor="white", edgecolor="#777777", hatch="//", label="off target"),
         ],
-        loc="upper right",
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncol=3,
         fontsize=8,
-        framealpha=0.9,
+        frameon=False,
     )
     ax.set_ylabel("phase duration (s)")
     ax.set_title(f"Main point: {report.summary.main_deviation}", fontsize=10, loc="left")
