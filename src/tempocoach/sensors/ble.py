@@ -25,7 +25,7 @@ from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakDeviceNotFoundError, BleakError
 
 from tempocoach.errors import DeviceError
-from tempocoach.sensors.base import ImuBatch
+from tempocoach.sensors.base import ImuBatch, Source
 from tempocoach.sensors.profiles.base import Decoder, DecodeStats, GattWrite, SensorProfile
 
 log = logging.getLogger(__name__)
@@ -417,3 +417,10 @@ class BleSensorSource:
         with contextlib.suppress(*_BLE_FAILURES):
             await asyncio.wait_for(client.disconnect(), _COMMAND_TIMEOUT_S)
 
+
+
+def open_source(device: str, **options: Any) -> Source:
+    """The Source behind a `--device` option (see tempocoach.sensors.devices.open_source)."""
+    from tempocoach.sensors.devices import open_source as open_device
+
+    return open_device(device, **options)
