@@ -195,24 +195,22 @@ class PolarProfile(SensorProfile):
         return nearest(self.acc_rates_hz, rate_hz)
 
     def start_writes(self, rate_hz: float) -> list[GattWrite]:
+        # Written with response, one after the other: the ACC and GYRO streams must start together,
+        # since ACC samples from before the first GYRO sample cannot be paired and are dropped.
         rate = int(self.nearest_rate_hz(rate_hz))
         channels = 3 if self.send_channels else None
-        writes = [
-            GattWrite(
-                PMD_CP_UUID, pmd.start_request(pmd.MEAS_ACC, rate, self.acc_range_g, channels), True, 0.05
-            )
-        ]
+        writes = [GattWrite(PMD_CP_UUID, pmd.start_request(pmd.MEAS_ACC, rate, self.acc_range_g, channels))]
         self._started = [pmd.MEAS_ACC]
         if self.gyro_range_dps is not None:
             request = pmd.start_request(pmd.MEAS_GYRO, rate, self.gyro_range_dps, channels)
-            writes.append(GattWrite(PMD_CP_UUID, request, True, 0.05))
+            writes.append(GattWrite(PMD_CP_UUID, request))
             self._started.append(pmd.MEAS_GYRO)
         return writes
 
     def stop_writes(self) -> list[GattWrite]:
         # Always stop before disconnecting: an H10 otherwise keeps streaming (Polar KnownIssues.md).
         started = self._started or [pmd.MEAS_ACC]
-        return [GattWrite(PMD_CP_UUID, bytes([pmd.OP_STOP, m]), True, 0.05) for m in started]
+        return [GattWrite(PMD_CP_UUID, bytes([pmd.OP_STOP, m])) for m in started]
 
     def decoder(self, rate_hz: float) -> Decoder:
         return PolarDecoder(self.nearest_rate_hz(rate_hz), self.gyro_range_dps is not None, self.family)
