@@ -107,19 +107,30 @@ class _CycleDetrend:
         all_t = np.concatenate([self._t, t])
         cum = np.vstack([self._cum, self._cum[-1] + np.cumsum(v * dt[:, None], axis=0)])
         out = v.copy()
-        late = t - self._since_s > self.cycle_s
-        if late.any():
-            idx = np.flatnonzero(late)
-            first = np.searchsorted(all_t, t[idx] - self.cycle_s)
-            last = len(self._t) + idx + 1
-            span = (all_t[last - 1] - all_t[first])[:, None]
-            mean = (cum[last] - cum[first + 1]) / np.maximum(span, 1e-6)
-            out[idx] -= mean
-        keep = all_t > all_t[-1] - self.cycle_s - 0.5
+        cycle = self.cycle_s
+        elapsed = t - self._since_s
+        late = np.flatnonzero(elapsed > cycle)
+        if late.size:
+            now = len(self._t) + late
+            mean_now = self._window_mean(all_t, cum, now, cycle)
+            # Drift grows linearly (a bias), so the window mean lags it by half a cycle: extrapolate
+            # with the mean's slope once there is history for it.
+            half = np.searchsorted(all_t, t[late] - cycle / 2, side="right") - 1
+            mean_before = self._window_mean(all_t, cum, np.maximum(half, 0), cycle)
+            slope = np.where((elapsed[late] > 1.5 * cycle)[:, None], (mean_now - mean_before) / (cycle / 2), 0.0)
+            out[late] -= mean_now + slope * (cycle / 2)
+        keep = all_t > all_t[-1] - 2 * cycle - 0.5
         first_kept = int(np.argmax(keep))
         self._t = all_t[first_kept:]
         self._cum = cum[first_kept:]
         return out
+
+    @staticmethod
+    def _window_mean(all_t: FloatArray, cum: FloatArray, end: np.ndarray, window_s: float) -> FloatArray:
+        """Mean velocity over the window_s ending at sample index `end` (cum is one row ahead)."""
+        first = np.searchsorted(all_t, all_t[end] - window_s)
+        span = (all_t[end] - all_t[first])[:, None]
+        return np.asarray((cum[end + 1] - cum[first]) / np.maximum(span, 1e-6))
 
 
 class _AxisLearner:
