@@ -180,6 +180,16 @@ def test_polar_frames_continue_then_gap_is_visible_and_counted() -> None:
     assert batch.t_s[0] == pytest.approx(0.52)  # back-filled at 20 ms, not stretched over the gap
 
 
+def test_polar_switching_frame_type_never_goes_back_in_time() -> None:
+    decoder = acc_decoder(rate_hz=50.0)
+    raw = pmd.pack_header(2, 2_000_000_000, 0x01) + h("E803E803E803") * 5
+    delta = h("02650000000000000081F1FF1400F00306017B0F08")  # a new clock, stamped far earlier
+    first = decoder.decode(PMD_DATA_UUID, raw, 0.0)
+    assert first is not None
+    assert decoder.decode(PMD_DATA_UUID, delta, 0.0) is None
+    assert decoder.stats.notes and decoder.stats.malformed == 0
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from([PMD_DATA_UUID, PMD_CP_UUID]))
 def test_polar_fuzz_random_bytes_never_raise(data: bytes, uuid: str) -> None:

@@ -51,6 +51,7 @@ class PolarDecoder(Decoder):
         self._clocks: dict[tuple[int, int], DeviceClock] = {}
         self._aligner = PairAligner(1.0 / rate_hz) if has_gyro else None
         self._response_params: bytes | None = None  # collecting a multi-packet CP response
+        self._last_acc_t = -np.inf
         self._meta = {"profile": family, "clock": "device", "epoch": "2000-01-01T00:00:00Z"}
         if not has_gyro:
             self._meta["gyro"] = "absent"
@@ -106,6 +107,15 @@ class PolarDecoder(Decoder):
         self.stats.lost_samples = sum(
             c.lost_samples for (m, _), c in self._clocks.items() if m == pmd.MEAS_ACC
         )
+        if measurement == pmd.MEAS_ACC:
+            # Each (measurement, frame type) keeps its own clock, as in the SDK; a device that changed
+            # frame type mid-stream could restart behind the output, so anything not after it is dropped.
+            fresh = t_s > self._last_acc_t
+            if not fresh.all():
+                self.stats.note("Polar ACC samples repeated or out of order were dropped")
+            t_s, values = t_s[fresh], values[fresh]
+            if t_s.size:
+                self._last_acc_t = float(t_s[-1])
         if self._aligner is None:
             if measurement != pmd.MEAS_ACC:
                 return None
