@@ -185,3 +185,31 @@ class LiveSources:
     async def reopen(self, planned: PlannedSet) -> Source:
         self._source, self._stream = None, None
         return self.for_set(planned)
+
+
+class EmulatedSources:
+    """`--device emulated:<family>`: each rep set is the simulated lifter served as that vendor's BLE
+    sensor and read through the real bleak client; holds come from the plain simulator (the emulator
+    plays reps)."""
+
+    def __init__(self, device: str, clock: Clock, speed: float = 1.0, seed: int = 1) -> None:
+        self.device, self._speed, self._seed = device, speed, seed
+        self._holds = SimulatedSources(clock, seed=seed)
+
+    @property
+    def name(self) -> str:
+        return self.device
+
+    def for_set(self, planned: PlannedSet) -> Source:
+        plan = planned.plan
+        if plan.is_timed:
+            return self._holds.for_set(planned)
+        from tempocoach.sensors.devices import open_source
+
+        return open_source(self.device, exercise=plan.exercise, tempo=plan.tempo or "2010",
+                           reps=plan.reps or 1, placement=plan.placement_for(), speed=self._speed,
+                           seed=self._seed * 1000 + planned.position)
+
+    async def reopen(self, planned: PlannedSet) -> Source:
+        return self.for_set(planned)
+

@@ -22,7 +22,7 @@ from tempocoach.rest import RealClock, terminal_keys_or_none
 from tempocoach.session import SessionOptions, SessionParts, SessionResult, check_week, describe, run_session
 from tempocoach.session_io import ConsoleDisplay, PlayerVoice, SilentVoice, Voice
 from tempocoach.session_runner import SourceProvider
-from tempocoach.session_sources import LiveSources, SimulatedSources
+from tempocoach.session_sources import EmulatedSources, LiveSources, SimulatedSources
 
 console = Console(highlight=False)
 protocols_app = typer.Typer(help="List, show and check training protocols.", no_args_is_help=True)
@@ -33,6 +33,9 @@ def _sources(device: str | None, simulate: bool, clock: RealClock, seed: int) ->
         raise TempoCoachError("run: give either --device NAME_OR_ADDRESS or --simulate")
     if simulate:
         return SimulatedSources(clock, seed=seed)
+    assert device is not None
+    if device.startswith("emulated:"):
+        return EmulatedSources(device, clock, clock.speed, seed)
     from tempocoach.sensors import ble
 
     opener = getattr(ble, "open_source", None)
@@ -71,7 +74,7 @@ def run(
     simulate: Annotated[bool, typer.Option(help="A simulated lifter performs each set.")] = False,
     week: Annotated[int, typer.Option(help="Week of a multi-week program.")] = 1,
     load: Annotated[str | None, typer.Option(help="Load for every set: 70%, 100kg, RPE8@5.")] = None,
-    speed: Annotated[float, typer.Option(help="Run N times faster than real time (--simulate only).")] = 1.0,
+    speed: Annotated[float, typer.Option(help="N times real time (--simulate, emulated devices).")] = 1.0,
     no_audio: Annotated[bool, typer.Option(help="No sound; cues on screen only.")] = False,
     wav: Annotated[Path | None, typer.Option(help="Write the session's audio to this WAV file.")] = None,
     fresh: Annotated[bool, typer.Option(help="Start over; do not resume an unfinished session.")] = False,
@@ -82,8 +85,8 @@ def run(
     """Run PROTOCOL set by set with live coaching; keys: p pause, s skip, q quit, 1/2/3 rate."""
     chosen = find_protocol(protocol)
     check_week(chosen, week)
-    if speed != 1.0 and not simulate:
-        raise TempoCoachError("run: --speed only makes sense with --simulate")
+    if speed != 1.0 and not (simulate or (device or "").startswith("emulated:")):
+        raise TempoCoachError("run: --speed only works with --simulate or an emulated:<family> device")
     if load is not None:
         from tempocoach.plan import Load
 
