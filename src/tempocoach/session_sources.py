@@ -192,7 +192,7 @@ class EmulatedSources:
     sensor and read through the real bleak client; holds come from the plain simulator (the emulator
     plays reps)."""
 
-    def __init__(self, device: str, clock: Clock, speed: float = 1.0, seed: int = 1) -> None:
+    def __init__(self, device: str, clock: Clock, speed: float | None = 1.0, seed: int = 1) -> None:
         self.device, self._speed, self._seed = device, speed, seed
         self._holds = SimulatedSources(clock, seed=seed)
 
