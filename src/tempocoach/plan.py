@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -331,3 +332,20 @@ def find_protocol(name: str) -> Protocol:
     close = difflib.get_close_matches(key, [e.id for e in entries], n=3, cutoff=0.5)
     hint = f"closest: {', '.join(close)}" if close else "run 'tempocoach protocols list'"
     raise CatalogError(f"unknown protocol '{name}'; {hint}")
+
+
+def check_week(protocol: Protocol, week: int) -> None:
+    if week != 1 and not protocol.weeks:
+        raise CatalogError(f"protocol '{protocol.id}' is a single session; drop --week")
+
+
+def describe(planned: Sequence[PlannedSet]) -> list[str]:
+    """One line per planned set (protocols show, dry runs)."""
+    lines = []
+    for p in planned:
+        plan = p.plan
+        amount = f"{plan.duration_s:g} s hold" if plan.is_timed else f"{plan.reps} reps @ {plan.tempo}"
+        load = f", {plan.load.text}" if plan.load else ""
+        lines.append(f"{p.position + 1:>2}. [{p.block}] {plan.exercise} {p.set_number}/{p.of_sets}:"
+                     f" {amount}{load}, rest {plan.rest_s:g} s ({plan.kind})")
+    return lines

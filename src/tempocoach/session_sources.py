@@ -117,9 +117,9 @@ class SimulatedSources:
         step_s = 1.0 / self.rate_hz
         rack = still_batch(float(sim.batch.t_s[-1]) + step_s, self._rack_s, self.rate_hz, rng)
         body = sim.batch
-        # Simulated sensor orientation may differ from the rack's +z; rest at the last sample's attitude.
-        rack = ImuBatch(rack.t_s, rack.acc_mps2 - [0.0, 0.0, STANDARD_GRAVITY] + body.acc_mps2[-1],
-                        rack.gyr_radps)
+        # The sensor keeps the attitude it ended the recording in (its mount is not +z up).
+        rest_acc = np.median(body.acc_mps2[-round(0.5 * self.rate_hz):], axis=0)
+        rack = ImuBatch(rack.t_s, rack.acc_mps2 - [0.0, 0.0, STANDARD_GRAVITY] + rest_acc, rack.gyr_radps)
         return ImuBatch.concat([body, rack])
 
     def for_set(self, planned: PlannedSet) -> Source:

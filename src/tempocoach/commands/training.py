@@ -17,9 +17,9 @@ from rich.table import Table
 from tempocoach.config import data_dir
 from tempocoach.errors import TempoCoachError
 from tempocoach.logbook import Logbook
-from tempocoach.plan import Protocol, find_protocol, list_protocols, load_protocol_file
+from tempocoach.plan import Protocol, check_week, describe, find_protocol, list_protocols, load_protocol_file
 from tempocoach.rest import RealClock, terminal_keys_or_none
-from tempocoach.session import SessionOptions, SessionParts, SessionResult, check_week, describe, run_session
+from tempocoach.session import SessionOptions, SessionParts, SessionResult, run_session
 from tempocoach.session_io import ConsoleDisplay, PlayerVoice, SilentVoice, Voice
 from tempocoach.session_runner import SourceProvider
 from tempocoach.session_sources import EmulatedSources, LiveSources, SimulatedSources
