@@ -86,8 +86,8 @@ class ScriptedKeys:
 class TerminalKeys:
     """Single key presses from a terminal, read without waiting for Enter (POSIX cbreak mode)."""
 
-    def __init__(self) -> None:
-        self._fd = sys.stdin.fileno()
+    def __init__(self, fd: int | None = None) -> None:
+        self._fd = sys.stdin.fileno() if fd is None else fd
         self._saved: list[Any] | None = None
 
     @staticmethod
