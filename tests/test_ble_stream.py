@@ -99,3 +99,15 @@ def test_wrong_name_gives_one_clear_error() -> None:
                     pass
 
     asyncio.run(main())
+
+
+def test_fixed_outage_loses_exactly_that_stretch() -> None:
+    served = ramp(1000)
+    faults = Faults(disconnect_at_s=(3.0,), outage_s=0.5)
+    sensor = EmulatedSensor(TinyProfile(), served, 100.0, speed=50.0, faults=faults)
+    source = EmulatedSource(sensor, profiles=[TinyProfile()], reconnect=FAST)
+    got = asyncio.run(collect(source))
+    assert source.source is not None and source.source.reconnects == 1
+    (before_s, after_s), = source.source.gaps_s
+    assert before_s == pytest.approx(2.99) and after_s == pytest.approx(3.5)  # samples 3.00..3.49 lost
+    assert len(got) == len(served) - 50 == len(served) - sensor.counts.skipped_samples

@@ -55,6 +55,8 @@ class Faults:
     garbled flips every bit of the first byte (the frame type/header in every supported format);
     truncated keeps the first half; oversized appends `oversize_extra_bytes`.
     disconnect_at_s: device-clock times at which the peripheral drops the link once each.
+    outage_s: a fixed gap (samples lost) per disconnect, whatever the reconnection takes in wall time,
+    for deterministic tests; by default the gap is the reconnection's wall time times `speed`.
     """
 
     drop_fraction: float = 0.0
@@ -63,6 +65,7 @@ class Faults:
     oversize_fraction: float = 0.0
     oversize_extra_bytes: int = 1
     disconnect_at_s: tuple[float, ...] = ()
+    outage_s: float | None = None  # samples lost per disconnect; None: as long as reconnecting takes
     seed: int = 0
 
 
@@ -316,6 +319,7 @@ class EmulatedSensor:
 
     async def _stream(self) -> None:
         loop = asyncio.get_running_loop()
+        resume_at_s: float | None = None  # end of a fixed-length outage (Faults.outage_s)
         for chunk in self._chunks():
             if not len(chunk):
                 continue
@@ -324,6 +328,14 @@ class EmulatedSensor:
                 await self._configured()  # the lifter starts once the client has started the stream
                 self._wall0 = loop.time()
             t_last = float(chunk.t_s[-1])
+            if resume_at_s is not None:
+                if t_last < resume_at_s:
+                    self.counts.skipped_samples += len(chunk)
+                    continue
+                await self._streaming.wait()  # the lifter's clock stands still until the client is back
+                resume_at_s = None
+                if self.speed is not None and self._t_first_s is not None:
+                    self._wall0 = loop.time() - (float(chunk.t_s[0]) - self._t_first_s) / self.speed
             if self.speed is not None and self._wall0 is not None:
                 due = self._wall0 + (t_last - self._t_first_s) / self.speed
                 await asyncio.sleep(max(0.0, due - loop.time()))
@@ -333,6 +345,10 @@ class EmulatedSensor:
             if self._pending_disconnects and t_last >= self._pending_disconnects[0]:
                 self._pending_disconnects.pop(0)
                 await self.force_disconnect()
+                if self.faults.outage_s is not None:
+                    resume_at_s = t_last + self.faults.outage_s
+                    self.counts.skipped_samples += len(chunk)
+                    continue
             if not self._streaming.is_set():
                 self.counts.skipped_samples += len(chunk)  # time passes while nobody listens
                 continue
