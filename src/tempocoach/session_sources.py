@@ -7,6 +7,7 @@ times faster than life. The live one keeps one sensor connection for the whole s
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -183,8 +184,16 @@ class LiveSources:
         return _SharedSource(self.name, self._pull)
 
     async def reopen(self, planned: PlannedSet) -> Source:
-        self._source, self._stream = None, None
+        await self.close()
         return self.for_set(planned)
+
+    async def close(self) -> None:
+        """End the connection now (its cleanup sends the sensor's stop commands)."""
+        stream, self._source, self._stream = self._stream, None, None
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):  # a connection that already died has nothing to stop
+                await aclose()
 
 
 class EmulatedSources:

@@ -52,19 +52,20 @@ def _voice(clock: RealClock, no_audio: bool, wav: Path | None, display: ConsoleD
     return PlayerVoice.open(clock, "speaker", on_notice=lambda m: display.show(m, "warn"))
 
 
-async def _run_with_player(runner: Any, voice: Voice) -> SessionResult:
+async def _run_with_player(runner: Any, voice: Voice, sources: SourceProvider) -> SessionResult:
     """Run the session while the audio player pumps on its own (cues land on time between batches)."""
     player = getattr(voice, "player", None)
-    if player is None:
-        result: SessionResult = await runner
-        return result
     stop = asyncio.Event()
-    pumping = asyncio.create_task(player.run(stop))
+    pumping = asyncio.create_task(player.run(stop)) if player is not None else None
     try:
-        result = await runner
+        result: SessionResult = await runner
     finally:
         stop.set()
-        await pumping
+        if pumping is not None:
+            await pumping
+        close = getattr(sources, "close", None)
+        if close is not None:
+            await close()
     return result
 
 
@@ -103,7 +104,7 @@ def run(
     with Logbook(logbook) as book, terminal_keys_or_none() as keys:
         parts = SessionParts(clock, keys, sources, book, voice, display)
         try:
-            result = asyncio.run(_run_with_player(run_session(chosen, parts, options), voice))
+            result = asyncio.run(_run_with_player(run_session(chosen, parts, options), voice, sources))
         finally:
             voice.close()
         rows = book.sets(session_id=result.session_id)
