@@ -111,3 +111,32 @@ def test_fixed_outage_loses_exactly_that_stretch() -> None:
     (before_s, after_s), = source.source.gaps_s
     assert before_s == pytest.approx(2.99) and after_s == pytest.approx(3.5)  # samples 3.00..3.49 lost
     assert len(got) == len(served) - 50 == len(served) - sensor.counts.skipped_samples
+
+
+def test_stop_during_a_failed_reconnection_ends_promptly() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        sensor = EmulatedSensor(TinyProfile(), ramp(5000), 100.0, speed=10.0)
+        async with EmulatedWorld([sensor]) as world:
+            slow = ReconnectPolicy(first_delay_s=30.0, max_attempts=3, max_total_s=120.0)
+            source = BleSensorSource(sensor.address, scanner_kwargs=world.scanner_kwargs,
+                                     client_kwargs=world.client_kwargs, profiles=[TinyProfile()],
+                                     reconnect=slow)
+
+            async def drop_then_stop() -> None:
+                await sensor.force_disconnect()
+                await asyncio.sleep(0.2)
+                await source.stop()
+
+            started = loop.time()
+            got = 0
+            async for batch in source.batches():
+                got += len(batch)
+                if got >= 100 and sensor.connected:
+                    started = loop.time()
+                    stopper = loop.create_task(drop_then_stop())
+            await stopper
+            assert loop.time() - started < 5.0  # not the 30 s backoff
+            assert source.reconnects == 0 and not sensor.connected
+
+    asyncio.run(main())

@@ -188,6 +188,7 @@ class BleSensorSource:
         self._connect_timeout_s = connect_timeout_s
         self._clock = clock
         self._queue: asyncio.Queue[ImuBatch | _Signal] = asyncio.Queue()
+        self._stopping = asyncio.Event()
         self._client: BleakClient | None = None
         self._device: BLEDevice | None = None
         self._family_profile: SensorProfile | None = None  # identifies the family; never connected
@@ -231,6 +232,7 @@ class BleSensorSource:
 
     async def stop(self) -> None:
         """Ask the stream to end; batches() sends the stop writes and disconnects."""
+        self._stopping.set()  # also ends a reconnection in progress
         self._queue.put_nowait(_STOP)
 
     # -- the stream ------------------------------------------------------------------------------
@@ -389,7 +391,10 @@ class BleSensorSource:
         for attempt, delay_s in enumerate(self.reconnect.delays_s(), start=1):
             if loop.time() - started + delay_s > self.reconnect.max_total_s:
                 break
-            await asyncio.sleep(delay_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay_s)
+            if self._stopping.is_set():
+                return  # stop() during the outage: nothing left to reconnect for
             try:
                 await self._open()
             except DeviceError as exc:
