@@ -130,10 +130,14 @@ def summarise(results: list[SetResult], title: str) -> str:
     bounds = [e for r in results for e in r.boundary_errors_s]
     durs = [e for r in results for e in r.duration_errors_s]
     delays = [d for r in results for d in r.delays_s]
-    return (f"{title:<28} sets {len(results):>4}  reps {true:>5}  F1 {f1:.3f} (P {precision:.3f} R {recall:.3f})  "
-            f"edge med {1000 * _pct(bounds, 50):5.0f} ms p95 {1000 * _pct(bounds, 95):5.0f} ms  "
-            f"dur p95 {1000 * _pct(durs, 95):5.0f} ms  delay med {1000 * statistics.median(delays) if delays else float('nan'):4.0f} "
-            f"p95 {1000 * _pct(delays, 95):4.0f} ms")
+    delay_median_ms = 1000 * statistics.median(delays) if delays else float("nan")
+    return (
+        f"{title:<28} sets {len(results):>4}  reps {true:>5}  "
+        f"F1 {f1:.3f} (P {precision:.3f} R {recall:.3f})  "
+        f"edge med {1000 * _pct(bounds, 50):5.0f} ms p95 {1000 * _pct(bounds, 95):5.0f} ms  "
+        f"dur p95 {1000 * _pct(durs, 95):5.0f} ms  "
+        f"delay med {delay_median_ms:4.0f} p95 {1000 * _pct(delays, 95):4.0f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

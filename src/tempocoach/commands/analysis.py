@@ -29,7 +29,9 @@ def write_output(path: Path, data: bytes, what: str) -> None:
 
 
 def analyze(
-    files: Annotated[list[Path], typer.Argument(help="Recording: canonical CSV, an app export, or its folder")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Recording: canonical CSV, an app export, or its folder")
+    ],
     tempo: Annotated[str, typer.Option("--tempo", "-t", help="Tempo code, e.g. 31X0 or 4-0-4-0")],
     exercise: Annotated[str, typer.Option("--exercise", "-e", help="Exercise id or alias")],
     placement: Annotated[

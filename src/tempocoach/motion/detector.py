@@ -35,7 +35,7 @@ class DetectorSettings:
     hold_s: float = 0.10  # slow speed this long makes a rest
     min_excursion_fraction_of_rom: float = 0.35  # before the set tells us its range of motion
     min_excursion_fraction_of_reps: float = 0.45  # after: share of the median rep excursion
-    return_fraction: float = 0.5  # the second movement must cover this share of the first
+    return_fraction: float = 0.3  # the second movement must cover this share of the first
     history_s: float = 4.0
 
     @staticmethod

@@ -22,7 +22,7 @@ acceleration, so the accelerometer alone looks still there. Hence:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -37,8 +37,8 @@ REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at r
 RECENT_S = 0.6  # history kept to recover a movement's true onset
 DRIFT_PER_S = 0.012  # m/s of integration error tolerated per second since the last rest
 MAX_REST_SPEED_TOLERANCE = 0.08  # m/s; slow eccentrics cruise faster than this
-ONSET_SETTLE_S = 0.3
-AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers  # rest samples this close to a rest's end are not used for learning
+ONSET_SETTLE_S = 0.3  # rest samples this close to a rest's end are not used for learning
+AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class TrackerSettings:
     rest_speed_mps: float = 0.03  # ...and only if the integrated speed agrees
     offset_time_constant_s: float = 3.0  # how fast the at-rest offsets follow
     axis_min_rate_radps: float = 0.3  # gyro samples faster than this teach the rotation axis
-    orientation: OrientationSettings = OrientationSettings()
+    orientation: OrientationSettings = field(default_factory=OrientationSettings)
 
 
 class _Lowpass:
@@ -117,7 +117,8 @@ class _CycleDetrend:
             # with the mean's slope once there is history for it.
             half = np.searchsorted(all_t, t[late] - cycle / 2, side="right") - 1
             mean_before = self._window_mean(all_t, cum, np.maximum(half, 0), cycle)
-            slope = np.where((elapsed[late] > 1.5 * cycle)[:, None], (mean_now - mean_before) / (cycle / 2), 0.0)
+            has_history = (elapsed[late] > 1.5 * cycle)[:, None]
+            slope = np.where(has_history, (mean_now - mean_before) / (cycle / 2), 0.0)
             out[late] -= mean_now + slope * (cycle / 2)
         keep = all_t > all_t[-1] - 2 * cycle - 0.5
         first_kept = int(np.argmax(keep))
@@ -248,7 +249,7 @@ class MotionTracker:
         if self._lost() or not self._offset_known:
             # The offset is unknown or wrong (the sensor turned over): judge quiet on change alone.
             quiet |= np.linalg.norm(change[:, axes], axis=1) < s.rest_acc_mps2
-        return quiet & (np.linalg.norm(gyr_lp, axis=1) < s.rest_gyr_radps)
+        return np.asarray(quiet & (np.linalg.norm(gyr_lp, axis=1) < s.rest_gyr_radps))
 
     def _recent_velocity_gain(self, t: FloatArray, dt: FloatArray, acc: FloatArray) -> FloatArray:
         """Per sample, the velocity change integrated over the preceding REST_SPEED_WINDOW_S."""
@@ -318,7 +319,8 @@ class MotionTracker:
         self._recent_dev, self._recent_dt = recent_dev[keep], recent_dt[keep]
         return vel, pos, rest
 
-    def _enter_rest(self, residual_velocity: FloatArray, t_s: float, position: FloatArray, lost: bool) -> None:
+    def _enter_rest(self, residual_velocity: FloatArray, t_s: float, position: FloatArray,
+                    lost: bool) -> None:
         self._ever_rested = True
         if lost:
             self._rest_samples_seen = 0  # relearn the offsets quickly
