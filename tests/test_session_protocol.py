@@ -180,3 +180,17 @@ def test_holds_are_counted_aloud_and_movement_is_flagged(book: Logbook) -> None:
     assert "Held 20 of 20 seconds; you moved for 2.5 seconds." in said
     counts = said[said.index("Go") + 1: said.index("Done. Relax.")]
     assert counts == ["5 seconds", "10 seconds", "5", "4", "3", "2", "1"]
+
+
+def test_logged_samples_reanalyse_to_the_reps_the_live_session_logged(book: Logbook) -> None:
+    from tempocoach.exercises import get_exercise
+    from tempocoach.motion.pipeline import analyze_recording
+    from tempocoach.tempo import parse_tempo
+
+    result, _, _ = _run(find_protocol("quick-demo"), book)
+    for row in book.sets(session_id=result.session_id)[:2]:
+        samples = book.samples(row["id"])
+        assert samples is not None
+        record = analyze_recording(samples, get_exercise(row["exercise"]), parse_tempo(row["tempo"]), "bar")
+        logged = [t for r in book.reps(row["id"]) for t in (r["start_s"], r["end_s"])]
+        assert [t for r in record.reps for t in (r.start_s, r.end_s)] == pytest.approx(logged, abs=1e-6)
