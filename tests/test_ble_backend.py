@@ -17,7 +17,8 @@ from bleak.exc import BleakError, BleakGATTProtocolError
 
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.sensors.bumble_backend import BumbleClient
-from tempocoach.sensors.emulator import EmulatedSensor, EmulatedWorld
+from tempocoach.sensors.devices import EmulatedWorld
+from tempocoach.sensors.emulator import EmulatedSensor
 from tempocoach.sensors.profiles.base import (
     CharSpec,
     Decoder,

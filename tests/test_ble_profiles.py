@@ -14,8 +14,8 @@ from tempocoach.exercises import get_exercise
 from tempocoach.motion.pipeline import MotionPipeline
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.sensors.ble import ReconnectPolicy, registered_profiles, scan
-from tempocoach.sensors.devices import EmulatedSource
-from tempocoach.sensors.emulator import EmulatedSensor, EmulatedWorld, Faults
+from tempocoach.sensors.devices import EmulatedSource, EmulatedWorld
+from tempocoach.sensors.emulator import EmulatedSensor, Faults
 from tempocoach.sensors.profiles.base import SensorProfile
 from tempocoach.sensors.simulator import simulate_set
 from tempocoach.tempo import parse_tempo

@@ -12,8 +12,8 @@ import pytest
 from tempocoach.errors import DeviceError
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.sensors.ble import BleSensorSource, ReconnectPolicy
-from tempocoach.sensors.devices import EmulatedSource
-from tempocoach.sensors.emulator import EmulatedSensor, EmulatedWorld, Faults
+from tempocoach.sensors.devices import EmulatedSource, EmulatedWorld
+from tempocoach.sensors.emulator import EmulatedSensor, Faults
 from test_ble_backend import CTRL, TinyProfile, ramp
 
 FAST = ReconnectPolicy(first_delay_s=0.02, max_delay_s=0.2, max_attempts=8, max_total_s=5.0)

@@ -16,8 +16,8 @@ from rich.table import Table
 
 from tempocoach.sensors.base import ImuBatch, Source
 from tempocoach.sensors.ble import FoundSensor, registered_profiles, scan
-from tempocoach.sensors.devices import EmulatedSource, close_stream, open_source
-from tempocoach.sensors.emulator import EMULATED_PREFIX, EmulatedSensor, EmulatedWorld
+from tempocoach.sensors.devices import EmulatedSource, EmulatedWorld, close_stream, open_source
+from tempocoach.sensors.emulator import EMULATED_PREFIX, EmulatedSensor
 from tempocoach.sensors.files import RecordingWriter
 
 console = Console(stderr=True)

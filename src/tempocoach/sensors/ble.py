@@ -22,10 +22,10 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
-from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakDeviceNotFoundError, BleakError
 
 from tempocoach.errors import DeviceError
 from tempocoach.sensors.base import ImuBatch, Source
+from tempocoach.sensors.ble_errors import BLE_FAILURES, device_error
 from tempocoach.sensors.profiles.base import Decoder, DecodeStats, GattWrite, SensorProfile
 
 log = logging.getLogger(__name__)
@@ -35,12 +35,6 @@ _ADDRESS = re.compile(
     r"|^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$"  # a CoreBluetooth UUID (macOS)
 )
 _COMMAND_TIMEOUT_S = 5.0
-
-NO_BLUETOOTH_HINT = (
-    "install and start BlueZ (`sudo apt install bluez && sudo systemctl start bluetooth`), switch Bluetooth "
-    "on, or try without a sensor: `tempocoach scan --emulated`, --device emulated:polar"
-)
-
 
 @dataclass(frozen=True)
 class FoundSensor:
@@ -100,31 +94,6 @@ def identify_profile(
     return None
 
 
-def device_error(exc: BaseException, doing: str) -> DeviceError:
-    """One clear line for whatever bleak or the OS raised."""
-    if isinstance(exc, DeviceError):
-        return exc
-    if isinstance(exc, BleakBluetoothNotAvailableError):
-        return DeviceError(f"{doing}: no usable Bluetooth adapter ({exc}); {NO_BLUETOOTH_HINT}")
-    if isinstance(exc, BleakDBusError):
-        return DeviceError(
-            f"{doing}: BlueZ is not running on the system D-Bus ({exc.dbus_error}); {NO_BLUETOOTH_HINT}"
-        )
-    if isinstance(exc, FileNotFoundError | ConnectionRefusedError | PermissionError):
-        return DeviceError(
-            f"{doing}: no Bluetooth service here (cannot reach the system D-Bus); {NO_BLUETOOTH_HINT}"
-        )
-    if isinstance(exc, BleakDeviceNotFoundError):
-        return DeviceError(
-            f"{doing}: sensor {exc.identifier} not found; wake it, close its phone app, "
-            "and run `tempocoach scan`"
-        )
-    if isinstance(exc, TimeoutError):
-        return DeviceError(f"{doing}: timed out; move the sensor closer, wake it, or close its phone app")
-    return DeviceError(f"{doing}: {type(exc).__name__}: {exc}; check the sensor is on and in range")
-
-
-_BLE_FAILURES = (BleakError, OSError, TimeoutError)
 
 
 async def scan(
@@ -136,7 +105,7 @@ async def scan(
     known = list(profiles) if profiles is not None else registered_profiles()
     try:
         seen = await BleakScanner.discover(timeout=timeout_s, return_adv=True, **dict(backend_kwargs or {}))
-    except _BLE_FAILURES as exc:
+    except BLE_FAILURES as exc:
         raise device_error(exc, "scan") from exc
     found = []
     for device, adv in seen.values():
@@ -312,7 +281,7 @@ class BleSensorSource:
                 f"sensor {target!r} not found within {self._scan_timeout_s:g} s; wake it (move it), "
                 "make sure its phone app is closed, and check `tempocoach scan`"
             ) from exc
-        except _BLE_FAILURES as exc:
+        except BLE_FAILURES as exc:
             raise device_error(exc, f"looking for {target}") from exc
 
     async def _open(self) -> None:
@@ -335,8 +304,8 @@ class BleSensorSource:
             for uuid in profile.notify_uuids():
                 await client.start_notify(uuid, self._on_notification)
             await self._send(client, profile.start_writes(self.rate_hz))
-        except _BLE_FAILURES as exc:
-            with contextlib.suppress(*_BLE_FAILURES):
+        except BLE_FAILURES as exc:
+            with contextlib.suppress(*BLE_FAILURES):
                 await client.disconnect()
             self._client = None
             raise device_error(exc, f"connecting to {self.name}") from exc
@@ -361,7 +330,7 @@ class BleSensorSource:
     async def _send_later(self, client: BleakClient, writes: list[GattWrite]) -> None:
         try:
             await self._send(client, writes)
-        except _BLE_FAILURES as exc:  # the link went down mid-dialogue: reconnecting starts it over
+        except BLE_FAILURES as exc:  # the link went down mid-dialogue: reconnecting starts it over
             log.info("write to %s failed: %s", self.name, exc)
 
     def _on_notification(self, char: BleakGATTCharacteristic, data: bytearray) -> None:
@@ -414,12 +383,12 @@ class BleSensorSource:
         client, self._client = self._client, None
         if client is None or not client.is_connected or self.profile is None:
             return
-        with contextlib.suppress(*_BLE_FAILURES):
+        with contextlib.suppress(*BLE_FAILURES):
             await self._send(client, self.profile.stop_writes())
         for uuid in self.profile.notify_uuids():  # some devices (Thingy) stop when notifications do
-            with contextlib.suppress(*_BLE_FAILURES):
+            with contextlib.suppress(*BLE_FAILURES):
                 await asyncio.wait_for(client.stop_notify(uuid), _COMMAND_TIMEOUT_S)
-        with contextlib.suppress(*_BLE_FAILURES):
+        with contextlib.suppress(*BLE_FAILURES):
             await asyncio.wait_for(client.disconnect(), _COMMAND_TIMEOUT_S)
 
 

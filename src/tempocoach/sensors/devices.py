@@ -4,13 +4,80 @@ as that vendor's BLE peripheral on an in-process bumble link, read through the s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bumble.link import LocalLink
 
 from tempocoach.errors import DeviceError
 from tempocoach.sensors.base import ImuBatch, Source
 from tempocoach.sensors.ble import BleSensorSource, ReconnectPolicy, profile_by_family, registered_profiles
-from tempocoach.sensors.emulator import EMULATED_PREFIX, EmulatedSensor, EmulatedWorld
+from tempocoach.sensors.bumble_backend import BumbleClient, BumbleScanner
+from tempocoach.sensors.emulator import EMULATED_PREFIX, EmulatedSensor, make_bumble_device
 from tempocoach.sensors.profiles.base import SensorProfile
+
+CENTRAL_ADDRESS = "C0:7E:C0:AC:00:01"
+
+
+@dataclass
+class EmulatedWorld:
+    """A LocalLink with one bumble central and the emulated sensors around it.
+
+    Use as `async with EmulatedWorld() as world:` after `world.add(sensor)`; pass
+    `world.scanner_kwargs` to BleakScanner and `world.client_kwargs` to BleakClient.
+    """
+
+    sensors: list[EmulatedSensor] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.link = LocalLink()  # type: ignore[no-untyped-call]
+        self.central = make_bumble_device(self.link, "tempocoach", CENTRAL_ADDRESS)
+        pending, self.sensors = self.sensors, []
+        for sensor in pending:
+            self.add(sensor)
+
+    def add(self, sensor: EmulatedSensor) -> EmulatedSensor:
+        index = len(self.sensors) + 1
+        sensor.attach(self.link, f"F0:5E:45:00:00:{index:02X}")
+        self.sensors.append(sensor)
+        return sensor
+
+    @property
+    def scanner_kwargs(self) -> Mapping[str, Any]:
+        return {"backend": BumbleScanner, "bumble_device": self.central}
+
+    @property
+    def client_kwargs(self) -> Mapping[str, Any]:
+        return {"backend": BumbleClient, "bumble_device": self.central}
+
+    def resolve(self, device: str) -> EmulatedSensor:
+        """`emulated:polar` (a family) or an address or advertised name -> the sensor."""
+        key = device.removeprefix(EMULATED_PREFIX).lower()
+        for sensor in self.sensors:
+            if key in (sensor.profile.family.lower(), sensor.address.lower(), sensor.name.lower()):
+                return sensor
+        known = ", ".join(EMULATED_PREFIX + s.profile.family for s in self.sensors)
+        raise KeyError(f"no emulated sensor {device!r}; this world has {known}")
+
+    async def start(self) -> None:
+        await self.central.power_on()
+        for sensor in self.sensors:
+            await sensor.start()
+
+    async def close(self) -> None:
+        for sensor in self.sensors:
+            await sensor.close()
+        with contextlib.suppress(Exception):
+            await self.central.power_off()
+
+    async def __aenter__(self) -> EmulatedWorld:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
 async def close_stream(stream: AsyncIterator[ImuBatch]) -> None:

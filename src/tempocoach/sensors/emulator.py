@@ -3,8 +3,9 @@
 An EmulatedSensor builds the services its profile declares, advertises the vendor's name and service
 UUIDs, feeds client writes to the profile's Encoder and notifies or indicates what it answers, and
 streams encoded samples while the client has the stream started, paced by the sample timestamps.
-An EmulatedWorld puts a bumble central and any number of sensors on one in-process LocalLink; bleak
-reaches them through sensors/bumble_backend.py, so the same client code runs as against a real radio.
+sensors/devices.py puts a bumble central and any number of them on one in-process LocalLink
+(EmulatedWorld); bleak reaches them through sensors/bumble_backend.py, so the same client code runs
+as against a real radio.
 
 Faults (dropped, garbled, truncated, oversized notifications; forced disconnects) exist for tests.
 """
@@ -15,8 +16,8 @@ import asyncio
 import contextlib
 import random
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from bumble import data_types
@@ -31,10 +32,8 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from tempocoach.sensors.base import ImuBatch
-from tempocoach.sensors.bumble_backend import BumbleClient, BumbleScanner
 from tempocoach.sensors.profiles.base import CharSpec, Encoder, SensorProfile
 
-CENTRAL_ADDRESS = "C0:7E:C0:AC:00:01"
 EMULATED_PREFIX = "emulated:"
 _SETTLE_S = 0.05  # quiet time after the last configuration write before the simulated lifter starts
 _SIG_UUID = re.compile(r"^0000([0-9a-f]{4})-0000-1000-8000-00805f9b34fb$")
@@ -398,63 +397,3 @@ class EmulatedSensor:
             self.counts.oversized += 1
             return payload + bytes([0xEE]) * f.oversize_extra_bytes
         return payload
-
-
-@dataclass
-class EmulatedWorld:
-    """A LocalLink with one bumble central and the emulated sensors around it.
-
-    Use as `async with EmulatedWorld() as world:` after `world.add(sensor)`; pass
-    `world.scanner_kwargs` to BleakScanner and `world.client_kwargs` to BleakClient.
-    """
-
-    sensors: list[EmulatedSensor] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.link = LocalLink()  # type: ignore[no-untyped-call]
-        self.central = make_bumble_device(self.link, "tempocoach", CENTRAL_ADDRESS)
-        pending, self.sensors = self.sensors, []
-        for sensor in pending:
-            self.add(sensor)
-
-    def add(self, sensor: EmulatedSensor) -> EmulatedSensor:
-        index = len(self.sensors) + 1
-        sensor.attach(self.link, f"F0:5E:45:00:00:{index:02X}")
-        self.sensors.append(sensor)
-        return sensor
-
-    @property
-    def scanner_kwargs(self) -> Mapping[str, Any]:
-        return {"backend": BumbleScanner, "bumble_device": self.central}
-
-    @property
-    def client_kwargs(self) -> Mapping[str, Any]:
-        return {"backend": BumbleClient, "bumble_device": self.central}
-
-    def resolve(self, device: str) -> EmulatedSensor:
-        """`emulated:polar` (a family) or an address or advertised name -> the sensor."""
-        key = device.removeprefix(EMULATED_PREFIX).lower()
-        for sensor in self.sensors:
-            if key in (sensor.profile.family.lower(), sensor.address.lower(), sensor.name.lower()):
-                return sensor
-        known = ", ".join(EMULATED_PREFIX + s.profile.family for s in self.sensors)
-        raise KeyError(f"no emulated sensor {device!r}; this world has {known}")
-
-    async def start(self) -> None:
-        await self.central.power_on()
-        for sensor in self.sensors:
-            await sensor.start()
-
-    async def close(self) -> None:
-        for sensor in self.sensors:
-            await sensor.close()
-        with contextlib.suppress(Exception):
-            await self.central.power_off()
-
-    async def __aenter__(self) -> EmulatedWorld:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
