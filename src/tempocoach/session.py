@@ -269,7 +269,11 @@ class SessionRunner:
         from tempocoach.coach.spoken import post_set_summary
 
         report = build_report(record)
-        self.parts.display.show(report.summary_text, "info")
+        show_report = getattr(self.parts.display, "report", None)  # a terminal draws the table
+        if show_report is not None:
+            show_report(report)
+        else:
+            self.parts.display.show(report.summary_text, "info")
         return (post_set_summary(report), json.dumps(report.to_json()), report.summary.adherence,
                 report.summary.time_under_tension_s)
 

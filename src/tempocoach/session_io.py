@@ -78,6 +78,12 @@ class ConsoleDisplay:
         prefix = "» " if kind == "say" else ""
         self.console.print(f"{prefix}{text}", style=self.STYLES.get(kind, ""), markup=False)
 
+    def report(self, report: Any) -> None:
+        """The post-set adherence table and summary (tempocoach.coach.report_render)."""
+        from tempocoach.coach.report_render import render_report
+
+        self.console.print(render_report(report))
+
 
 class _PlayerClock:
     """The CuePlayer's clock protocol (now_s) over the session's clock (now)."""
