@@ -140,3 +140,24 @@ def test_stop_during_a_failed_reconnection_ends_promptly() -> None:
             assert source.reconnects == 0 and not sensor.connected
 
     asyncio.run(main())
+
+
+def test_a_link_that_goes_silent_is_restarted_then_reported() -> None:
+    """A sensor that stops streaming while staying connected: restart it, and give up with one line."""
+    sensor = EmulatedSensor(TinyProfile(), ramp(200), 100.0, speed=None)  # then silence
+    attempts = ReconnectPolicy(first_delay_s=0.02, max_attempts=2)
+
+    async def main() -> int:
+        async with EmulatedWorld([sensor]) as world:
+            source = BleSensorSource(sensor.address, scanner_kwargs=world.scanner_kwargs,
+                                     client_kwargs=world.client_kwargs, profiles=[TinyProfile()],
+                                     reconnect=attempts, stall_timeout_s=0.3)
+            got = 0
+            with pytest.raises(DeviceError, match="stays connected but sends no samples"):
+                async for batch in source.batches():
+                    got += len(batch)
+            assert source.reconnects == 2 and source.stalls == 3
+            return got
+
+    assert asyncio.run(main()) == 200
+    assert sensor.writes.count((CTRL, b"\x01")) == 3  # started, then restarted twice

@@ -36,6 +36,7 @@ _ADDRESS = re.compile(
 )
 _COMMAND_TIMEOUT_S = 5.0
 
+
 @dataclass(frozen=True)
 class FoundSensor:
     """A supported sensor seen in a scan."""
@@ -94,8 +95,6 @@ def identify_profile(
     return None
 
 
-
-
 async def scan(
     timeout_s: float = 5.0,
     backend_kwargs: Mapping[str, Any] | None = None,
@@ -130,6 +129,8 @@ class BleSensorSource:
     address_or_name: a MAC (or a CoreBluetooth UUID) or an advertised name (exact, or a prefix).
     family: force a profile ("polar", ...) instead of recognising the device from its advertisement.
     clock: arrival-time clock handed to decoders (the emulator passes its own sample clock).
+    stall_timeout_s: a link that stays up but carries no samples this long is restarted like a
+    dropped one (a sensor that stopped streaming on its own); None never restarts.
     """
 
     def __init__(
@@ -145,6 +146,7 @@ class BleSensorSource:
         scan_timeout_s: float = 10.0,
         connect_timeout_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        stall_timeout_s: float | None = 5.0,
     ) -> None:
         self.target = address_or_name
         self.family = family
@@ -156,6 +158,8 @@ class BleSensorSource:
         self._scan_timeout_s = scan_timeout_s
         self._connect_timeout_s = connect_timeout_s
         self._clock = clock
+        self.stall_timeout_s = stall_timeout_s
+        self.stalls = 0  # restarts in a row because the link carried nothing
         self._queue: asyncio.Queue[ImuBatch | _Signal] = asyncio.Queue()
         self._stopping = asyncio.Event()
         self._client: BleakClient | None = None
@@ -211,8 +215,13 @@ class BleSensorSource:
         try:
             await self._open()
             while True:
-                item = await self._queue.get()
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), self.stall_timeout_s)
+                except TimeoutError:
+                    await self._restart_stalled()
+                    continue
                 if isinstance(item, ImuBatch):
+                    self.stalls = 0
                     batch = self._after_last(item)
                     if batch is not None:
                         yield batch
@@ -378,6 +387,20 @@ class BleSensorSource:
             f"({last_error}); check the battery and distance, then start again"
         )
 
+    async def _restart_stalled(self) -> None:
+        self.stalls += 1
+        if self.stalls > self.reconnect.max_attempts:
+            raise DeviceError(
+                f"{self.name} stays connected but sends no samples (restarted {self.stalls - 1} times); "
+                "switch the sensor off and on, then start again"
+            )
+        log.info("no samples from %s for %.1f s: restarting the stream", self.name, self.stall_timeout_s)
+        client, self._client = self._client, None  # our own disconnect: not reported as lost
+        if client is not None:
+            with contextlib.suppress(*BLE_FAILURES):
+                await asyncio.wait_for(client.disconnect(), _COMMAND_TIMEOUT_S)
+        await self._reconnect()
+
     async def _shutdown(self) -> None:
         """Stop the stream and disconnect; best effort, the link may already be gone."""
         client, self._client = self._client, None
@@ -390,7 +413,6 @@ class BleSensorSource:
                 await asyncio.wait_for(client.stop_notify(uuid), _COMMAND_TIMEOUT_S)
         with contextlib.suppress(*BLE_FAILURES):
             await asyncio.wait_for(client.disconnect(), _COMMAND_TIMEOUT_S)
-
 
 
 def open_source(device: str, **options: Any) -> Source:
