@@ -44,7 +44,11 @@ class Coach(Protocol):
 
 
 class SourceProvider(Protocol):
-    """Hands the session a Source for each set; reopen() after a dropped connection."""
+    """Hands the session a Source for each set; reopen() after a dropped connection.
+
+    A provider may expose `has_streamed`: while False, a connection failure is raised at once
+    (nothing to reconnect to) instead of being retried.
+    """
 
     @property
     def name(self) -> str: ...
@@ -129,6 +133,8 @@ class SetStream:
                         yield clean
                 return
             except (DeviceError, OSError) as exc:
+                if not getattr(self._provider, "has_streamed", True):
+                    raise  # never connected: the source's own message says what to do
                 if self._run.reconnects >= self._limits.max_reconnects:
                     raise DeviceError(
                         f"{self._provider.name}: connection lost {self._run.reconnects + 1} times"

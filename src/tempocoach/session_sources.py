@@ -145,8 +145,8 @@ class SimulatedSources:
 class _SharedSource:
     """One set's view of a live connection: iterating it pulls from the session-long stream."""
 
-    def __init__(self, name: str, pull: Callable[[], AsyncIterator[ImuBatch]]) -> None:
-        self._name, self._pull = name, pull
+    def __init__(self, name: str, pull: Callable[[], AsyncIterator[ImuBatch]], owner: LiveSources) -> None:
+        self._name, self._pull, self._owner = name, pull, owner
 
     @property
     def name(self) -> str:
@@ -154,25 +154,39 @@ class _SharedSource:
 
     async def batches(self) -> AsyncIterator[ImuBatch]:
         stream = self._pull()
+        if self._owner.first is not None:
+            first, self._owner.first = self._owner.first, None
+            yield first
         while True:
             try:
                 batch = await anext(stream)
             except StopAsyncIteration:
                 return
+            self._owner.has_streamed = True
             yield batch
 
 
 class LiveSources:
     """A real sensor for the whole session (it reconnects itself; reopen() starts a new connection)."""
 
-    def __init__(self, open_source: Callable[[], Source]) -> None:
-        self._open = open_source
+    def __init__(self, open_source: Callable[[], Source], label: str = "sensor") -> None:
+        self._open, self._label = open_source, label
         self._source: Source | None = None
         self._stream: AsyncIterator[ImuBatch] | None = None
+        self.has_streamed = False  # until the first batch, a failure is reported, not retried
+        self.first: ImuBatch | None = None  # read by connect(), handed to the first set
+
+    async def connect(self) -> None:
+        """Connect and wait for the first packet, so a missing sensor fails before the session starts."""
+        try:
+            self.first = await anext(self._pull())
+        except StopAsyncIteration:
+            raise DeviceError(f"{self.name}: the sensor stream ended before any data arrived") from None
+        self.has_streamed = True
 
     @property
     def name(self) -> str:
-        return self._source.name if self._source is not None else "sensor"
+        return self._source.name if self._source is not None else self._label
 
     def _pull(self) -> AsyncIterator[ImuBatch]:
         if self._stream is None:
@@ -181,7 +195,7 @@ class LiveSources:
         return self._stream
 
     def for_set(self, planned: PlannedSet) -> Source:
-        return _SharedSource(self.name, self._pull)
+        return _SharedSource(self.name, self._pull, self)
 
     async def reopen(self, planned: PlannedSet) -> Source:
         await self.close()

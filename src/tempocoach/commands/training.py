@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,7 +42,7 @@ def _sources(device: str | None, simulate: bool, clock: RealClock, seed: int) ->
     opener = getattr(ble, "open_source", None)
     if opener is None:
         raise TempoCoachError("run --device: this build has no BLE source yet; use --simulate")
-    return LiveSources(lambda: opener(device))
+    return LiveSources(lambda: opener(device), label=device)
 
 
 def _voice(clock: RealClock, no_audio: bool, wav: Path | None, display: ConsoleDisplay) -> Voice:
@@ -52,13 +53,19 @@ def _voice(clock: RealClock, no_audio: bool, wav: Path | None, display: ConsoleD
     return PlayerVoice.open(clock, "speaker", on_notice=lambda m: display.show(m, "warn"))
 
 
-async def _run_with_player(runner: Any, voice: Voice, sources: SourceProvider) -> SessionResult:
+async def _run_with_player(
+    start: Callable[[], Awaitable[SessionResult]], voice: Voice, sources: SourceProvider
+) -> SessionResult:
     """Run the session while the audio player pumps on its own (cues land on time between batches)."""
     player = getattr(voice, "player", None)
     stop = asyncio.Event()
     pumping = asyncio.create_task(player.run(stop)) if player is not None else None
     try:
-        result: SessionResult = await runner
+        connect = getattr(sources, "connect", None)
+        if connect is not None:
+            console.print(f"connecting to {sources.name} ...")
+            await connect()
+        result = await start()
     finally:
         stop.set()
         if pumping is not None:
@@ -104,11 +111,12 @@ def run(
     with Logbook(logbook) as book, terminal_keys_or_none() as keys:
         parts = SessionParts(clock, keys, sources, book, voice, display)
         try:
-            result = asyncio.run(_run_with_player(run_session(chosen, parts, options), voice, sources))
+            start = lambda: run_session(chosen, parts, options)  # noqa: E731 - created inside the loop
+            session = asyncio.run(_run_with_player(start, voice, sources))
         finally:
             voice.close()
-        rows = book.sets(session_id=result.session_id)
-    _print_sets(rows, f"Session {result.session_id}: {chosen.name} ({result.status})")
+        rows = book.sets(session_id=session.session_id)
+    _print_sets(rows, f"Session {session.session_id}: {chosen.name} ({session.status})")
     if wav is not None:
         console.print(f"audio written to {wav}")
 
