@@ -85,3 +85,30 @@ def test_consecutive_sets_share_one_stream_and_a_drop_reopens_it(tmp_path: Path)
         # Every packet read is kept by exactly one set: nothing lost or duplicated at the set boundary
         # (packets lost in the drop aside).
         assert len(first) + len(second) == len(recording) - 50
+
+
+class NeverConnects:
+    name = "AA:BB"
+
+    async def batches(self) -> AsyncIterator[ImuBatch]:
+        raise DeviceError("AA:BB: not found; switch the sensor on")
+        yield  # pragma: no cover - makes this an async generator
+
+
+def test_a_sensor_that_never_streams_fails_at_once_with_its_own_message(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    opened: list[int] = []
+
+    def open_source() -> Source:
+        opened.append(1)
+        return NeverConnects()
+
+    sources = LiveSources(open_source, label="AA:BB")
+    with pytest.raises(DeviceError, match=r"^AA:BB: not found; switch the sensor on$"):
+        asyncio.run(sources.connect())
+    with Logbook(tmp_path / "log.sqlite3") as book:
+        parts = SessionParts(clock, NoKeys(), LiveSources(open_source), book)
+        with pytest.raises(DeviceError, match=r"^AA:BB: not found"):
+            asyncio.run(run_session(parse_protocol(TWO_SETS, "two.toml", "two"), parts))
+        assert len(opened) == 2  # no reconnect attempts: there was never a connection
+        assert book.sets() == []
