@@ -162,6 +162,7 @@ class EmulatedSensor:
         self._encoder: Encoder = profile.encoder(rate_hz)
         self._streaming = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._replies: set[asyncio.Task[None]] = set()
         self._t_first_s: float | None = None
         self._unsent_samples = 0
         self._now_s = 0.0
@@ -232,8 +233,10 @@ class EmulatedSensor:
             responses = self._encoder.handle_write(uuid, data)
         except ValueError as exc:  # the device refuses the command, as a real one answers with an ATT error
             raise ATT_Error(ErrorCode.WRITE_REQUEST_REJECTED, message=str(exc)) from exc
-        if responses:
-            asyncio.get_running_loop().create_task(self._send_all(responses))
+        if responses:  # answered after the write completes, as a device's notification would be
+            task = asyncio.get_running_loop().create_task(self._send_all(responses))
+            self._replies.add(task)
+            task.add_done_callback(self._replies.discard)
         self._update_streaming()
 
     def _update_streaming(self) -> None:
