@@ -42,8 +42,9 @@ def scan_command(
     ] = False,
 ) -> None:
     """List supported IMU sensors in range (Polar, WitMotion, Movesense, MetaWear, Thingy, open)."""
-    scanning = _scan_emulated(min(timeout, 1.0)) if emulated else scan(timeout)
-    with console.status(f"scanning for {timeout:g} s..."):
+    listen_s = min(timeout, 1.0) if emulated else timeout  # emulated sensors advertise every 20 ms
+    scanning = _scan_emulated(listen_s) if emulated else scan(listen_s)
+    with console.status(f"scanning for {listen_s:g} s..."):
         found = asyncio.run(scanning)
     if not found:
         console.print(
@@ -53,7 +54,7 @@ def scan_command(
         raise typer.Exit(1)
     table = Table(title="Supported sensors in range")
     for column in ("name", "address", "family", "RSSI dBm"):
-        table.add_column(column, justify="right" if column.startswith("RSSI") else "left")
+        table.add_column(column, justify="right" if column.startswith("RSSI") else "left", overflow="fold")
     for sensor in found:
         table.add_row(sensor.name, sensor.address, sensor.family, str(sensor.rssi))
     Console().print(table)
