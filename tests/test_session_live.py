@@ -112,3 +112,41 @@ def test_a_sensor_that_never_streams_fails_at_once_with_its_own_message(tmp_path
             asyncio.run(run_session(parse_protocol(TWO_SETS, "two.toml", "two"), parts))
         assert len(opened) == 2  # no reconnect attempts: there was never a connection
         assert book.sets() == []
+
+
+class RealTimeSensor:
+    """Sends each packet at session time t0 + its sample time, read or not: unread packets queue up
+    while the session rests, as they do in a BLE client's notification queue."""
+
+    name = "sensor"
+
+    def __init__(self, recording: ImuBatch, clock: VirtualClock) -> None:
+        self.recording, self.clock, self.t0 = recording, clock, clock.now()
+
+    async def batches(self) -> AsyncIterator[ImuBatch]:
+        for chunk in self.recording.chunks(10):
+            wait_s = float(chunk.t_s[-1]) + self.t0 - self.clock.now()
+            if wait_s > 0:
+                await self.clock.sleep(wait_s)
+            yield chunk
+
+
+def test_packets_queued_during_the_rest_are_skipped_at_the_next_set(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    sensors: list[RealTimeSensor] = []
+
+    def open_source() -> Source:
+        sensors.append(RealTimeSensor(_stream(), clock))
+        return sensors[-1]
+
+    sources = LiveSources(open_source, clock=clock)
+    with Logbook(tmp_path / "log.sqlite3") as book:
+        parts = SessionParts(clock, NoKeys(), sources, book)
+        protocol = parse_protocol(TWO_SETS.replace("rest_s = 20", "rest_s = 5"), "two.toml", "two")
+        result = asyncio.run(run_session(protocol, parts, SessionOptions(rating_timeout_s=1.0)))
+        first, second = (book.samples(s.set_id) for s in result.sets)
+    assert first is not None and second is not None and len(sensors) == 1
+    go_times = [t for t, text in result.transcript if text == "Go"]
+    # Set 2 starts with the packet sampled when it started, not with what queued up meanwhile.
+    assert second.t_s[0] + sensors[0].t0 == pytest.approx(go_times[1], abs=0.6)
+    assert second.t_s[0] - first.t_s[-1] > 5.0 and sources.discarded_batches > 50

@@ -143,59 +143,82 @@ class SimulatedSources:
 
 
 class _SharedSource:
-    """One set's view of a live connection: iterating it pulls from the session-long stream."""
+    """One set's view of a live connection: iterating it pulls from the session-long stream, skipping
+    packets the sensor sent before the set started (they queued up during the rest)."""
 
-    def __init__(self, name: str, pull: Callable[[], AsyncIterator[ImuBatch]], owner: LiveSources) -> None:
-        self._name, self._pull, self._owner = name, pull, owner
+    def __init__(self, owner: LiveSources, start_s: float | None) -> None:
+        self._owner, self._start_s = owner, start_s
 
     @property
     def name(self) -> str:
-        return self._name
+        return self._owner.name
 
     async def batches(self) -> AsyncIterator[ImuBatch]:
-        stream = self._pull()
-        if self._owner.first is not None:
-            first, self._owner.first = self._owner.first, None
-            yield first
+        owner = self._owner
+        stream = owner.stream()
         while True:
             try:
                 batch = await anext(stream)
             except StopAsyncIteration:
                 return
-            self._owner.has_streamed = True
+            owner.has_streamed = True
+            if owner.is_stale(batch, self._start_s):
+                owner.discarded_batches += 1
+                continue
             yield batch
 
 
 class LiveSources:
-    """A real sensor for the whole session (it reconnects itself; reopen() starts a new connection)."""
+    """A real sensor for the whole session (it reconnects itself; reopen() starts a new connection).
 
-    def __init__(self, open_source: Callable[[], Source], label: str = "sensor") -> None:
-        self._open, self._label = open_source, label
+    Between sets nobody reads the sensor and its packets queue up; each set starts with packets sent
+    after it started. That needs the session clock and the sensor clock related: the offset between
+    them is the smallest (session time on arrival - sample time) seen, i.e. the least-delayed packet.
+    """
+
+    def __init__(
+        self, open_source: Callable[[], Source], label: str = "sensor", clock: Clock | None = None,
+        stale_after_s: float = 0.5,
+    ) -> None:
+        self._open, self._label, self._clock = open_source, label, clock
+        self._stale_after_s = stale_after_s
         self._source: Source | None = None
         self._stream: AsyncIterator[ImuBatch] | None = None
+        self._offset_s: float | None = None
         self.has_streamed = False  # until the first batch, a failure is reported, not retried
-        self.first: ImuBatch | None = None  # read by connect(), handed to the first set
+        self.discarded_batches = 0
 
     async def connect(self) -> None:
         """Connect and wait for the first packet, so a missing sensor fails before the session starts."""
         try:
-            self.first = await anext(self._pull())
+            first = await anext(self.stream())
         except StopAsyncIteration:
             raise DeviceError(f"{self.name}: the sensor stream ended before any data arrived") from None
         self.has_streamed = True
+        self.is_stale(first, None)  # learn the clock offset from it
 
     @property
     def name(self) -> str:
         return self._source.name if self._source is not None else self._label
 
-    def _pull(self) -> AsyncIterator[ImuBatch]:
+    def stream(self) -> AsyncIterator[ImuBatch]:
         if self._stream is None:
             self._source = self._source or self._open()
             self._stream = aiter(self._source.batches())
         return self._stream
 
+    def is_stale(self, batch: ImuBatch, start_s: float | None) -> bool:
+        """Track the clock offset; True if `batch` was sampled before session time start_s."""
+        if self._clock is None:
+            return False
+        offset_s = self._clock.now() - float(batch.t_s[-1])
+        self._offset_s = offset_s if self._offset_s is None else min(self._offset_s, offset_s)
+        if start_s is None:
+            return False
+        return float(batch.t_s[-1]) + self._offset_s < start_s - self._stale_after_s
+
     def for_set(self, planned: PlannedSet) -> Source:
-        return _SharedSource(self.name, self._pull, self)
+        return _SharedSource(self, self._clock.now() if self._clock is not None else None)
 
     async def reopen(self, planned: PlannedSet) -> Source:
         await self.close()
@@ -203,7 +226,7 @@ class LiveSources:
 
     async def close(self) -> None:
         """End the connection now (its cleanup sends the sensor's stop commands)."""
-        stream, self._source, self._stream = self._stream, None, None
+        stream, self._source, self._stream, self._offset_s = self._stream, None, None, None
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             with contextlib.suppress(Exception):  # a connection that already died has nothing to stop

@@ -42,7 +42,7 @@ def _sources(device: str | None, simulate: bool, clock: RealClock, seed: int) ->
     opener = getattr(ble, "open_source", None)
     if opener is None:
         raise TempoCoachError("run --device: this build has no BLE source yet; use --simulate")
-    return LiveSources(lambda: opener(device), label=device)
+    return LiveSources(lambda: opener(device), label=device, clock=clock)
 
 
 def _voice(clock: RealClock, no_audio: bool, wav: Path | None, display: ConsoleDisplay) -> Voice:
