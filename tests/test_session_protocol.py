@@ -110,6 +110,16 @@ def test_quit_mid_set_then_resume_starts_at_that_set(book: Logbook) -> None:
     assert third.session_id != first.session_id and third.resumed_at is None
 
 
+def test_starting_fresh_abandons_the_unfinished_session(book: Logbook) -> None:
+    protocol = find_protocol("quick-demo")
+    quit_at_set_2 = {"Set 2 of 3: Back squat. 3 reps, tempo 2 0 1 0, 60%.": "q"}
+    first, _, _ = _run(protocol, book, lambda d: PromptKeys(d, [], quit_at_set_2))
+    fresh, _, _ = _run(protocol, book, resume=False)
+    assert fresh.session_id != first.session_id and fresh.resumed_at is None
+    assert book.session(first.session_id)["status"] == "abandoned"
+    assert [r["position"] for r in book.sets(session_id=fresh.session_id)] == [0, 1, 2]
+
+
 def test_skip_logs_the_set_as_skipped_and_moves_on(book: Logbook) -> None:
     protocol = find_protocol("quick-demo")
     result, _, _ = _run(protocol, book, lambda d: PromptKeys(d, [], {"Go": "s"}))

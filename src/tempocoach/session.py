@@ -301,7 +301,10 @@ class SessionRunner:
     # --- the session -------------------------------------------------------------------------------
     def _open_session(self) -> tuple[int, set[int]]:
         book, opts = self.parts.logbook, self.options
-        session_id = book.open_session(self.protocol.id, opts.week) if opts.resume else None
+        session_id = book.open_session(self.protocol.id, opts.week)
+        if session_id is not None and not opts.resume:
+            book.finish_session(session_id, "abandoned")  # starting over: the old one will not resume
+            session_id = None
         if session_id is None:
             session_id = book.start_session(
                 self.protocol.id, self.protocol.name, len(self.planned), opts.week, opts.device,
