@@ -19,7 +19,7 @@ from tempocoach.errors import AudioError
 from tempocoach.events import Rep, SetRecord
 from tempocoach.exercises import get_exercise
 from tempocoach.logbook import Logbook, SetResult
-from tempocoach.plan import PlannedSet
+from tempocoach.plan import Load, PlannedSet
 from tempocoach.plan import Protocol as TrainingProtocol
 from tempocoach.rest import (
     KEY_PAUSE,
@@ -80,6 +80,7 @@ class SessionParts:
 class SessionOptions:
     week: int = 1
     load: str | None = None  # overrides every set's load
+    one_rm_kg: float | None = None  # turns a load in kg into %1RM
     device: str = ""
     countdown_s: int = 3
     rating_timeout_s: float = 10.0
@@ -205,11 +206,12 @@ class SessionRunner:
         return planned.plan.load.text if planned.plan.load is not None else None
 
     def _load_percent(self, planned: PlannedSet) -> float | None:
-        from tempocoach.plan import Load
-
+        """%1RM for the focus policy; a weight needs the lifter's --one-rm, else it is unknown."""
         text = self._load_text(planned)
+        if not text:
+            return None
         try:
-            return Load.parse(text).estimate_percent_1rm() if text else None
+            return Load.parse(text).estimate_percent_1rm(self.options.one_rm_kg)
         except ValueError:
             return None
 

@@ -15,10 +15,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tempocoach.coach.load import parse_mass_kg
 from tempocoach.config import data_dir
 from tempocoach.errors import TempoCoachError
 from tempocoach.logbook import Logbook
-from tempocoach.plan import Protocol, check_week, describe, find_protocol, list_protocols, load_protocol_file
+from tempocoach.plan import (
+    Load,
+    Protocol,
+    check_week,
+    describe,
+    find_protocol,
+    list_protocols,
+    load_protocol_file,
+)
 from tempocoach.rest import RealClock, terminal_keys_or_none
 from tempocoach.session import SessionOptions, SessionParts, SessionResult, run_session
 from tempocoach.session_io import ConsoleDisplay, PlayerVoice, SilentVoice, Voice
@@ -82,6 +91,7 @@ def run(
     simulate: Annotated[bool, typer.Option(help="A simulated lifter performs each set.")] = False,
     week: Annotated[int, typer.Option(help="Week of a multi-week program.")] = 1,
     load: Annotated[str | None, typer.Option(help="Load for every set: 70%, 100kg, RPE8@5.")] = None,
+    one_rm: Annotated[str | None, typer.Option(help="Your 1RM (140kg, 300lb) for loads in weight.")] = None,
     speed: Annotated[float, typer.Option(help="N times real time (--simulate, emulated devices).")] = 1.0,
     no_audio: Annotated[bool, typer.Option(help="No sound; cues on screen only.")] = False,
     wav: Annotated[Path | None, typer.Option(help="Write the session's audio to this WAV file.")] = None,
@@ -96,18 +106,17 @@ def run(
     if speed != 1.0 and not (simulate or (device or "").startswith("emulated:")):
         raise TempoCoachError("run: --speed only works with --simulate or an emulated:<family> device")
     if load is not None:
-        from tempocoach.plan import Load
-
         try:
             Load.parse(load)
         except ValueError as exc:
             raise TempoCoachError(f"--load: {exc}") from None
+    one_rm_kg = parse_mass_kg(one_rm, "--one-rm") if one_rm is not None else None
     clock = RealClock(speed)
     display = ConsoleDisplay(console)
     sources = _sources(device, simulate, clock, seed)
     voice = _voice(clock, no_audio, wav, display)
-    options = SessionOptions(week=week, load=load, device=device or "simulator", resume=not fresh,
-                             rating_timeout_s=rating_timeout)
+    options = SessionOptions(week=week, load=load, one_rm_kg=one_rm_kg, device=device or "simulator",
+                             resume=not fresh, rating_timeout_s=rating_timeout)
     with Logbook(logbook) as book, terminal_keys_or_none() as keys:
         parts = SessionParts(clock, keys, sources, book, voice, display)
         try:
