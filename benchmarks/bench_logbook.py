@@ -113,7 +113,14 @@ name = "Main"
 exercise = "back-squat"
 tempo = "3110"
 reps = 8
-sets = 22
+sets = 11
+load = "65%"
+rest_s = 120
+[[blocks.sets]]
+exercise = "bench-press"
+tempo = "3110"
+reps = 8
+sets = 11
 load = "65%"
 rest_s = 120
 """
