@@ -81,6 +81,8 @@ class SessionOptions:
     week: int = 1
     load: str | None = None  # overrides every set's load
     one_rm_kg: float | None = None  # turns a load in kg into %1RM
+    output_latency_s: float = 0.0  # the coach releases cues this early (the player pays it too)
+    speech_rate_wpm: float = 170.0  # the coach's estimate of how long a phrase takes
     device: str = ""
     countdown_s: int = 3
     rating_timeout_s: float = 10.0
@@ -236,11 +238,14 @@ class SessionRunner:
     def _coach(self, planned: PlannedSet) -> Coach | None:
         if self.parts.make_coach is not None:
             return self.parts.make_coach(planned)
-        from tempocoach.coach.live import LiveCoach
+        from tempocoach.coach.live import CoachSettings, LiveCoach
 
         plan = planned.plan
         focus = focus_plan_for(planned, self._load_percent(planned))
-        return LiveCoach(plan.exercise, plan.tempo or "2010", focus, planned_reps=plan.reps)
+        settings = CoachSettings(output_latency_s=self.options.output_latency_s,
+                                 speech_rate_wpm=self.options.speech_rate_wpm)
+        return LiveCoach(plan.exercise, plan.tempo or "2010", focus, settings=settings,
+                         planned_reps=plan.reps)
 
     def _phrases(self, planned: PlannedSet) -> set[str]:
         """What the coach may say in this set, so the voice can render it before the first rep."""

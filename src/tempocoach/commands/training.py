@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tempocoach.coach.load import parse_mass_kg
-from tempocoach.config import data_dir
+from tempocoach.config import UserConfig, data_dir
 from tempocoach.errors import TempoCoachError
 from tempocoach.logbook import Logbook
 from tempocoach.plan import (
@@ -115,8 +115,11 @@ def run(
     display = ConsoleDisplay(console)
     sources = _sources(device, simulate, clock, seed)
     voice = _voice(clock, no_audio, wav, display)
+    config = UserConfig.load()
+    latency_s = config.output_latency_s if isinstance(voice, PlayerVoice) else 0.0
     options = SessionOptions(week=week, load=load, one_rm_kg=one_rm_kg, device=device or "simulator",
-                             resume=not fresh, rating_timeout_s=rating_timeout)
+                             resume=not fresh, rating_timeout_s=rating_timeout, output_latency_s=latency_s,
+                             speech_rate_wpm=config.speech_rate_wpm)
     with Logbook(logbook) as book, terminal_keys_or_none() as keys:
         parts = SessionParts(clock, keys, sources, book, voice, display)
         try:
