@@ -15,6 +15,7 @@ import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError, BleakGATTProtocolError
 
+from tempocoach.errors import DeviceError
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.sensors.bumble_backend import BumbleClient
 from tempocoach.sensors.devices import EmulatedWorld
@@ -225,5 +226,44 @@ def test_unknown_address_is_device_not_found() -> None:
                                  bumble_device=world.central)
             with pytest.raises(BleakError, match="not found"):
                 await client.connect()
+
+    asyncio.run(main())
+
+
+def test_advertisement_fields_map_to_bleak() -> None:
+    """Name, 16- and 128-bit service UUIDs, manufacturer and service data, RSSI, TX power."""
+    from bumble import data_types
+    from bumble.core import UUID, AdvertisingData
+    from bumble.device import Advertisement
+    from bumble.hci import Address
+
+    from tempocoach.sensors.bumble_backend import advertisement_data
+
+    payload = AdvertisingData([
+        data_types.CompleteListOf16BitServiceUUIDs([UUID("FDF3")]),
+        data_types.CompleteListOf128BitServiceUUIDs([UUID(SVC)]),
+        data_types.ShortenedLocalName("Tiny"),
+        data_types.ManufacturerSpecificData(0x626D, b"\x01\x02"),
+        data_types.ServiceData16BitUUID(UUID("180F"), b"\x5a"),
+        data_types.TxPowerLevel(4),
+    ])
+    adv = Advertisement(address=Address("F0:00:00:00:00:07"), rssi=-61, tx_power=4, data_bytes=bytes(payload))
+    mapped = advertisement_data(adv)
+    assert mapped.local_name == "Tiny"
+    assert mapped.service_uuids == ["0000fdf3-0000-1000-8000-00805f9b34fb", SVC]
+    assert mapped.manufacturer_data == {0x626D: b"\x01\x02"}
+    assert mapped.service_data == {"0000180f-0000-1000-8000-00805f9b34fb": b"\x5a"}
+    assert (mapped.rssi, mapped.tx_power) == (-61, 4)
+
+
+def test_world_resolves_emulated_addresses() -> None:
+    async def main() -> None:  # bumble's controllers belong to a running loop
+        world = EmulatedWorld([EmulatedSensor(TinyProfile(), [], 100.0)])
+        sensor = world.sensors[0]
+        assert world.resolve("emulated:tiny") is sensor
+        assert world.resolve("emulated:TinyIMU 0001") is sensor
+        assert world.resolve(sensor.address) is sensor
+        with pytest.raises(DeviceError, match="this world has emulated:tiny"):
+            world.resolve("emulated:polar")
 
     asyncio.run(main())

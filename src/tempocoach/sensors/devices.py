@@ -56,10 +56,14 @@ class EmulatedWorld:
         """`emulated:polar` (a family) or an address or advertised name -> the sensor."""
         key = device.removeprefix(EMULATED_PREFIX).lower()
         for sensor in self.sensors:
-            if key in (sensor.profile.family.lower(), sensor.address.lower(), sensor.name.lower()):
+            if key in (sensor.address.lower(), sensor.name.lower()):
+                return sensor
+        profile = profile_by_family(key, [s.profile for s in self.sensors])  # "polar" -> polar-verity
+        for sensor in self.sensors:
+            if sensor.profile is profile:
                 return sensor
         known = ", ".join(EMULATED_PREFIX + s.profile.family for s in self.sensors)
-        raise KeyError(f"no emulated sensor {device!r}; this world has {known}")
+        raise DeviceError(f"no emulated sensor {device!r}; this world has {known}")
 
     async def start(self) -> None:
         await self.central.power_on()
