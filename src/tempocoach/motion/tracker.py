@@ -31,13 +31,18 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 from tempocoach.events import MotionFrame
 from tempocoach.exercises import Exercise
 from tempocoach.motion.orientation import OrientationFilter, OrientationSettings
-from tempocoach.sensors.base import FloatArray, ImuBatch
+from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
+GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
 REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
 RECENT_S = 0.6  # history kept to recover a movement's true onset
 DRIFT_PER_S = 0.012  # m/s of integration error tolerated per second since the last rest
-MAX_REST_SPEED_TOLERANCE = 0.08  # m/s; slow eccentrics cruise faster than this
+MAX_REST_SPEED_TOLERANCE = 0.08  # m/s; the slowest eccentrics (0.25 m in 5 s) cruise faster
 ONSET_SETTLE_S = 0.3  # rest samples this close to a rest's end are not used for learning
+GRAVITY_AT_REST = np.array([0.0, 0.0, STANDARD_GRAVITY])
+MAX_ACC_OFFSET_MPS2 = 1.0
+GYRO_STEADY_RADPS = 0.06  # a rest's gyro varies less than this when it is truly still
+GYRO_BIAS_MIN_SAMPLES = 10
 AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers
 
 
@@ -175,12 +180,11 @@ class MotionTracker:
         rom_m = exercise.rom_m if self.mode == "translation" and exercise.rom_m else 0.4
         self._lost_excursion_m = 2.0 * rom_m + 0.3
         # Offsets and integration state.
-        self._acc_offset = np.zeros(3)
+        # Until a rest teaches it, assume an honest accelerometer: at rest it reads +g on the up axis.
+        self._acc_offset = GRAVITY_AT_REST.copy()
         self._gyro_bias = np.zeros(3)
         self._offset_known = False
-        self._ever_rested = False
-        self._force_sum = np.zeros(3)
-        self._force_count = 0
+        self._gap_since_rest = False
         self._rest_samples_seen = 0
         self._pending_rest: list[tuple[FloatArray, FloatArray]] = []
         self._vel = np.zeros(3)  # raw integrated earth-frame velocity, zeroed at rest
@@ -215,12 +219,6 @@ class MotionTracker:
         force = earth.specific_force_earth_mps2
         t = batch.t_s
         dt = np.diff(t, prepend=t[0] if self._t_prev is None else self._t_prev)
-        dt = np.minimum(dt, 0.5)  # across a long gap we cannot integrate; the gap stays visible in t
-        if not self._ever_rested:
-            # Until the first rest, the long-run mean: bounded motion averages to zero acceleration.
-            self._force_sum += force.sum(axis=0)
-            self._force_count += n
-            self._acc_offset = self._force_sum / self._force_count
         acc = force - self._acc_offset
         acc_lp = self._acc_lp(acc)
         candidate_rest = self._rest_window(self._quiet(t, dt, acc, acc_lp, self._gyr_lp(gyr)))
@@ -290,8 +288,15 @@ class MotionTracker:
         edges = np.flatnonzero(np.diff(candidate_rest.astype(np.int8))) + 1
         for lo, hi in itertools.pairwise([0, *edges.tolist(), n]):
             a = acc[lo:hi]
-            v_run = v + np.cumsum(0.5 * (a + np.vstack([a_prev, a[:-1]])) * dt[lo:hi, None], axis=0)
-            lost = self._lost(p)
+            steps = 0.5 * (a + np.vstack([a_prev, a[:-1]])) * dt[lo:hi, None]
+            # Across a gap (lost packets) nothing is known: hold the velocity and trust the next quiet
+            # moment as rest, as when lost.
+            gap = dt[lo:hi] > GAP_S
+            if gap.any():
+                steps[gap] = 0.0
+                self._gap_since_rest = True
+            v_run = v + np.cumsum(steps, axis=0)
+            lost = self._lost(p) or self._gap_since_rest
             if self._resting and not candidate_rest[lo]:
                 # Leaving rest: add what the motion gained between its true onset and now.
                 self._resting = False
@@ -321,7 +326,7 @@ class MotionTracker:
 
     def _enter_rest(self, residual_velocity: FloatArray, t_s: float, position: FloatArray,
                     lost: bool) -> None:
-        self._ever_rested = True
+        self._gap_since_rest = False
         if lost:
             self._rest_samples_seen = 0  # relearn the offsets quickly
             self._offset_known = False
@@ -371,7 +376,13 @@ class MotionTracker:
         w = max(len(rows) / self._rest_samples_seen, 1.0 - (1.0 - self._offset_alpha) ** len(rows))
         mean = rows.mean(axis=0)
         self._acc_offset += w * (mean[:3] - self._acc_offset)
-        self._gyro_bias += w * (mean[3:] - self._gyro_bias)
+        # No real accelerometer is off by more than ~1 m/s^2: beyond that the "rest" was motion.
+        self._acc_offset = GRAVITY_AT_REST + np.clip(self._acc_offset - GRAVITY_AT_REST,
+                                                     -MAX_ACC_OFFSET_MPS2, MAX_ACC_OFFSET_MPS2)
+        # The gyro bias steers the AHRS, so only a steady gyro teaches it: a slow turn that passed
+        # for rest would tilt the earth frame and leak gravity into every axis.
+        if len(rows) >= GYRO_BIAS_MIN_SAMPLES and float(rows[:, 3:].std(axis=0).max()) < GYRO_STEADY_RADPS:
+            self._gyro_bias += w * (mean[3:] - self._gyro_bias)
         if self._rest_samples_seen >= 0.25 * self.settings.sample_rate_hz:
             self._offset_known = True
 
