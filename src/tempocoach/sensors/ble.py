@@ -314,9 +314,9 @@ class BleSensorSource:
                 await client.start_notify(uuid, self._on_notification)
             await self._send(client, profile.start_writes(self.rate_hz))
         except BLE_FAILURES as exc:
+            self._client = None  # first, so this disconnect is not reported as a lost link
             with contextlib.suppress(*BLE_FAILURES):
                 await client.disconnect()
-            self._client = None
             raise device_error(exc, f"connecting to {self.name}") from exc
 
     async def _negotiate_mtu(self, client: BleakClient) -> None:
