@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,16 +15,21 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tempocoach.sensors.base import ImuBatch, Source
-from tempocoach.sensors.ble import FoundSensor, registered_profiles, scan
-from tempocoach.sensors.devices import EmulatedSource, EmulatedWorld, close_stream, open_source
-from tempocoach.sensors.emulator import EMULATED_PREFIX, EmulatedSensor
 from tempocoach.sensors.files import RecordingWriter
 
+if TYPE_CHECKING:
+    from tempocoach.sensors.ble import FoundSensor
+
+# bleak and bumble are imported when a command runs, so `tempocoach --help` does not pay for them.
 console = Console(stderr=True)
 
 
 async def _scan_emulated(timeout_s: float) -> list[FoundSensor]:
     """One emulated sensor of every supported family, advertising on an in-process link."""
+    from tempocoach.sensors.ble import FoundSensor, registered_profiles, scan
+    from tempocoach.sensors.devices import EmulatedWorld
+    from tempocoach.sensors.emulator import EMULATED_PREFIX, EmulatedSensor
+
     sensors = [EmulatedSensor(type(p)(), [], p.default_rate_hz) for p in registered_profiles()]
     async with EmulatedWorld(sensors) as world:
         found = await scan(timeout_s, world.scanner_kwargs)
@@ -42,6 +47,8 @@ def scan_command(
     ] = False,
 ) -> None:
     """List supported IMU sensors in range (Polar, WitMotion, Movesense, MetaWear, Thingy, open)."""
+    from tempocoach.sensors.ble import scan
+
     listen_s = min(timeout, 1.0) if emulated else timeout  # emulated sensors advertise every 20 ms
     scanning = _scan_emulated(listen_s) if emulated else scan(listen_s)
     with console.status(f"scanning for {listen_s:g} s..."):
@@ -90,14 +97,16 @@ async def _record(source: Source, out: Path, duration_s: float | None, progress:
             if duration_s is not None and elapsed_s >= duration_s - 1e-9:
                 break
     finally:
-        await close_stream(stream)  # sends the stop writes and disconnects
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()  # now, not at garbage collection: sends the stop writes and disconnects
         if writer is not None:
             writer.close()
     return written
 
 
 def _stream_info(source: Source) -> str:
-    ble = source.source if isinstance(source, EmulatedSource) else source
+    ble = getattr(source, "source", None) or source  # an EmulatedSource wraps the BLE source
     stats = getattr(ble, "stats", None)
     if stats is None:
         return ""
@@ -120,6 +129,8 @@ def record_command(
     speed: Annotated[float, typer.Option(help="Emulated lifter: times real time.")] = 1.0,
 ) -> None:
     """Record a sensor to the canonical CSV (t,ax,ay,az,gx,gy,gz[,mx,my,mz]) while showing progress."""
+    from tempocoach.sensors.ble import open_source
+
     source = open_source(device, family=family, rate_hz=rate, exercise=exercise, tempo=tempo, reps=reps,
                          speed=speed)
     path = out or _default_out(device)
