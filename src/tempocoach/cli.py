@@ -25,6 +25,7 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "tempocoach.commands.analysis",
     "tempocoach.commands.coaching",
+    "tempocoach.commands.demo",
     "tempocoach.commands.sensors",
     "tempocoach.commands.training",
     "tempocoach.commands.voice",
@@ -40,7 +41,12 @@ def main(argv: list[str] | None = None) -> None:
     if debug:
         args.remove("--debug")
     try:
-        app(args=args, prog_name="tempocoach", standalone_mode=False)
+        code = app(args=args, prog_name="tempocoach", standalone_mode=False)
+        if isinstance(code, int) and code:
+            # typer turns Ctrl-C into a return value of 130 when not in standalone mode
+            if code == 130:
+                print("tempocoach: stopped", file=sys.stderr)
+            sys.exit(code)
     except TempoCoachError as exc:
         if debug:
             raise

@@ -23,6 +23,10 @@ from tempocoach.tempo import TempoCode
 UP, DOWN, REST = 1, -1, 0
 MAX_PHASE_FACTOR = 3.0  # a movement longer than this many times its target (+ slack) is not a rep phase
 MAX_PHASE_SLACK_S = 2.0
+STOPPED_FRACTION_OF_PEAK = 0.25  # a movement slowed below this share of its peak speed...
+FLAT_FRACTION = 0.3  # ...whose velocity changed less than this share of the threshold...
+FLAT_WINDOW_S = 0.25  # ...over this long has stopped
+EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
 MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
 
 
@@ -83,6 +87,7 @@ class RepDetector:
         self._state = REST
         self._move: _Move | None = None
         self._slow_since: float | None = None
+        self._v_base = 0.0  # velocity offset carried since the last detected stop (integration error)
         self._peaks: dict[int, list[float]] = {UP: [], DOWN: []}
         self._rep_excursions: list[float] = []
         self.reps: list[Rep] = []
@@ -126,12 +131,15 @@ class RepDetector:
         out, self._pending = self._pending, []
         return out
 
-    def _step(self, t: float, v: float, p: float, rest: bool) -> None:
+    def _step(self, t: float, v_raw: float, p: float, rest: bool) -> None:
         s = self.settings
         rep = self._rep
         if rep is not None and rep.spans and t - rep.spans[0].end_s > self._rep_timeout_s:
             self._rep = None  # the second half never came: not a rep
             self.current = None
+        if rest:
+            self._v_base = 0.0  # the tracker zeroed the velocity: no offset left to carry
+        v = v_raw - self._v_base
         if self._state == REST:
             for direction in (UP, DOWN):
                 if v * direction > self._threshold(direction) and not rest:
@@ -150,50 +158,87 @@ class RepDetector:
             self._end_move(turn_s, turn_p, t, rest_follows=False)
             self._begin_move(-move.direction, turn_s, t, start_pos=turn_p)
             return
-        if rest or abs(v) < s.floor_fraction * threshold * 2:
+        if rest or abs(v) < s.floor_fraction * threshold * 2 or self._levelled_off(t, v_raw, speed, move):
             if self._slow_since is None:
                 self._slow_since = t
             if rest or t - self._slow_since >= s.hold_s:
                 end_s, end_p = self._end_edge(move.direction)
                 self._end_move(end_s, end_p, t, rest_follows=True)
                 self._state = REST
+                if not rest:
+                    # The movement stopped where the velocity levelled off: whatever it reads now is
+                    # the integration's error, carried until the tracker finds rest.
+                    self._v_base = v_raw
         else:
             self._slow_since = None
 
+    def _levelled_off(self, t: float, v_raw: float, speed: float, move: _Move) -> bool:
+        """Slowed to a fraction of its peak and flat since: stopped, even if the integrated velocity
+        has drifted off zero (a cruise is flat too, but near its peak speed)."""
+        if speed > STOPPED_FRACTION_OF_PEAK * move.peak_speed:
+            return False
+        before = self._value_at(t - FLAT_WINDOW_S)
+        return before is not None and abs(v_raw - before) < FLAT_FRACTION * self._threshold(move.direction)
+
+    def _value_at(self, t_s: float) -> float | None:
+        for t, v, _ in reversed(self._hist):
+            if t <= t_s:
+                return v
+        return None
+
     # -- edges ------------------------------------------------------------------------------------
     def _start_edge(self, direction: int) -> tuple[float, float]:
-        """Where the movement that just crossed the threshold really began: walk back to the last slow
-        sample and extrapolate the speed ramp to zero."""
+        """Where the movement that just crossed the threshold really began: the last sample near the
+        slowest speed of the stretch before it (a pause may carry a little drift), then the speed ramp
+        extrapolated back to that level."""
         floor = self.settings.floor_fraction * self._threshold(direction)
         hist = list(self._hist)
-        i0 = len(hist) - 1
-        while i0 > 0 and hist[i0][1] * direction > floor:
+        last = len(hist) - 1
+        earliest = self._search_from(hist)
+        speeds = [h[1] * direction for h in hist]
+        base = max(0.0, min(speeds[earliest : last + 1]))
+        i0 = last
+        while i0 > earliest and speeds[i0] > base + floor:
             i0 -= 1
-        i1 = min(len(hist) - 1, i0 + 1)
-        while i1 < len(hist) - 1 and hist[i1][1] * direction < 2 * floor:
+        i1 = min(last, i0 + 1)
+        while i1 < last and speeds[i1] < base + 2 * floor:
             i1 += 1
-        return self._extrapolate(hist[i0], hist[i1], direction, backwards=True)
+        return self._extrapolate(hist[i0], hist[i1], direction, backwards=True, base=base)
 
     def _end_edge(self, direction: int) -> tuple[float, float]:
+        """Where the movement that just slowed down really stopped: the first sample after its last
+        fast one that is near the slowest speed since."""
         floor = self.settings.floor_fraction * self._threshold(direction)
         hist = list(self._hist)
         assert self._move is not None
-        i = len(hist) - 1
-        # First slow sample after the last fast one.
-        while i > 0 and hist[i - 1][1] * direction <= floor and hist[i - 1][0] > self._move.start_s:
-            i -= 1
-        i1 = max(0, i - 1)
-        while i1 > 0 and hist[i1][1] * direction < 2 * floor and hist[i1][0] > self._move.start_s:
+        last = len(hist) - 1
+        speeds = [h[1] * direction for h in hist]
+        first = next((k for k in range(last, -1, -1) if hist[k][0] <= self._move.start_s), 0)
+        peak = max(range(first, last + 1), key=lambda k: speeds[k])
+        base = max(0.0, min(speeds[peak : last + 1]))
+        i = peak
+        while i < last and speeds[i] > base + floor:
+            i += 1
+        i1 = max(peak, i - 1)
+        while i1 > peak and speeds[i1] < base + 2 * floor:
             i1 -= 1
-        return self._extrapolate(hist[i], hist[i1], direction, backwards=False)
+        return self._extrapolate(hist[i], hist[i1], direction, backwards=False, base=base)
+
+    def _search_from(self, hist: list[tuple[float, float, float]]) -> int:
+        """How far back a start edge may lie: the previous edge, at most EDGE_LOOKBACK_S ago."""
+        limit_s = hist[-1][0] - EDGE_LOOKBACK_S
+        if self._move is not None and self._move.end_s is not None:
+            limit_s = max(limit_s, self._move.end_s)
+        return next((k for k, h in enumerate(hist) if h[0] >= limit_s), len(hist) - 1)
 
     @staticmethod
     def _extrapolate(
-        slow: tuple[float, float, float], fast: tuple[float, float, float], direction: int, backwards: bool
+        slow: tuple[float, float, float], fast: tuple[float, float, float], direction: int, backwards: bool,
+        base: float = 0.0,
     ) -> tuple[float, float]:
         t0, v0, p0 = slow
         t1, v1, _ = fast
-        s0, s1 = max(v0 * direction, 0.0), max(v1 * direction, 0.0)
+        s0, s1 = max(v0 * direction - base, 0.0), max(v1 * direction - base, 0.0)
         if s1 <= s0 or t1 == t0:
             return t0, p0
         # Speed ramps up roughly linearly from zero near the start of a movement.
@@ -203,9 +248,11 @@ class RepDetector:
 
     def _zero_crossing(self, old_direction: int) -> tuple[float, float]:
         hist = self._hist
+        base = self._v_base
         for i in range(len(hist) - 1, 0, -1):
             t1, v1, p1 = hist[i]
             t0, v0, p0 = hist[i - 1]
+            v0, v1 = v0 - base, v1 - base
             if v0 * old_direction > 0 >= v1 * old_direction:
                 f = v0 / (v0 - v1) if v0 != v1 else 0.0
                 return t0 + f * (t1 - t0), p0 + f * (p1 - p0)

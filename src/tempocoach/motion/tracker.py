@@ -21,6 +21,7 @@ acceleration, so the accelerometer alone looks still there. Hence:
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass, field
 
@@ -262,11 +263,13 @@ class MotionTracker:
         p = self._pos if position is None else position
         return float(np.linalg.norm((p - self._pos_at_rest)[self._axes])) > self._lost_excursion_m
 
-    def _speed_agrees(self, v: FloatArray, t_s: float) -> bool:
-        since_rest_s = max(0.0, t_s - self._motion_start_t)
-        tolerance = min(MAX_REST_SPEED_TOLERANCE, self.settings.rest_speed_mps + DRIFT_PER_S * since_rest_s)
-        speed = np.linalg.norm(v[:, self._axes], axis=1)
-        return bool(speed[0] < tolerance and speed.max() < 2 * tolerance)
+    def _agreeing(self, v: FloatArray, t: FloatArray) -> np.ndarray:
+        """Per sample: is the integrated speed small enough for rest? The tolerance grows with the time
+        since the last rest (the integration's error grows too) but stays below a slow cruise."""
+        since_rest_s = np.maximum(0.0, t - self._motion_start_t)
+        growing = self.settings.rest_speed_mps + DRIFT_PER_S * since_rest_s
+        tolerance = np.minimum(MAX_REST_SPEED_TOLERANCE, growing)
+        return np.asarray(np.linalg.norm(v[:, self._axes], axis=1) < tolerance)
 
     # -- integration ----------------------------------------------------------------------------
     def _integrate(
@@ -286,7 +289,11 @@ class MotionTracker:
         recent_dt = np.concatenate([self._recent_dt, dt])
         base = len(self._recent_t)
         edges = np.flatnonzero(np.diff(candidate_rest.astype(np.int8))) + 1
-        for lo, hi in itertools.pairwise([0, *edges.tolist(), n]):
+        segments = list(itertools.pairwise([0, *edges.tolist(), n]))
+        k = 0
+        while k < len(segments):
+            lo, hi = segments[k]
+            k += 1
             a = acc[lo:hi]
             steps = 0.5 * (a + np.vstack([a_prev, a[:-1]])) * dt[lo:hi, None]
             # Across a gap (lost packets) nothing is known: hold the velocity and trust the next quiet
@@ -306,11 +313,24 @@ class MotionTracker:
                             int(np.searchsorted(recent_t, self._rest_start_t)))
                 seg = slice(onset, base + lo)
                 v_run += (recent_acc[seg] * recent_dt[seg, None]).sum(axis=0)
+            detrend_before = copy.deepcopy(self._detrend)
             v_out = self._detrend(t[lo:hi], dt[lo:hi], v_run)
-            if candidate_rest[lo] and (self._speed_agrees(v_out, float(t[lo])) or lost
-                                       or not self._offset_known):
-                if not self._resting:
+            if candidate_rest[lo] and not self._resting:
+                # Rest begins at the first quiet sample whose speed agrees (sample by sample, so the
+                # result does not depend on how the stream was cut into packets).
+                agrees = self._agreeing(v_out, t[lo:hi]) | lost | (not self._offset_known)
+                first = int(np.argmax(agrees)) if agrees.any() else hi - lo
+                if first > 0:
+                    if first < hi - lo:
+                        segments.insert(k, (lo + first, hi))
+                    hi = lo + first
+                    self._detrend = detrend_before
+                    v_run = v_run[:first]
+                    v_out = self._detrend(t[lo:hi], dt[lo:hi], v_run)
+                    a = a[:first]
+                else:
                     self._enter_rest(v_out[0], float(t[lo]), p, lost)
+            if candidate_rest[lo] and self._resting:
                 v_run[:] = 0.0
                 v_out = v_run
                 rest[lo:hi] = True
