@@ -60,3 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     except (click.exceptions.Abort, KeyboardInterrupt):
         print("tempocoach: stopped", file=sys.stderr)
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -37,8 +37,8 @@ from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
 REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
 RECENT_S = 0.6  # history kept to recover a movement's true onset
-DRIFT_PER_S = 0.012  # m/s of integration error tolerated per second since the last rest
-MAX_REST_SPEED_TOLERANCE = 0.08  # m/s; the slowest eccentrics (0.25 m in 5 s) cruise faster
+DRIFT_PER_S = 0.008  # m/s of integration error tolerated per second since the last rest
+MAX_REST_SPEED_TOLERANCE = 0.06  # m/s; the slowest eccentrics (0.25 m in 5 s) cruise faster
 ONSET_SETTLE_S = 0.3  # rest samples this close to a rest's end are not used for learning
 GRAVITY_AT_REST = np.array([0.0, 0.0, STANDARD_GRAVITY])
 MAX_ACC_OFFSET_MPS2 = 1.0
