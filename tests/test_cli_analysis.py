@@ -57,8 +57,8 @@ def test_analyze_writes_the_contract_json_and_a_figure(recording: Path, tmp_path
     ("args", "message"),
     [
         (["--tempo", "3a10", "--exercise", "back-squat"], "tempo '3a10': 'a' at position 2"),
-        (["--tempo", "31X0", "--exercise", "bench pres"], "unknown exercise 'bench pres'; closest: bench-press"),
-        (["--tempo", "31X0", "--exercise", "leg-press", "--placement", "wrist"], "does not move with this lift"),
+        (["-t", "31X0", "--exercise", "bench pres"], "unknown exercise 'bench pres'; closest: bench-press"),
+        (["-t", "31X0", "--exercise", "leg-press", "--placement", "wrist"], "does not move with this lift"),
     ],
 )
 def test_analyze_errors_are_one_line_with_exit_2(
