@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 import imufusion
 import numpy as np
+from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
 _DEG_PER_RAD = 180.0 / math.pi
+MAX_HOLE_FRACTION = 0.02  # more gaps than this (> 3 periods each) and the gyro cannot be integrated
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,38 @@ class OrientationFilter:
         earth *= STANDARD_GRAVITY
         earth[:, 2] += STANDARD_GRAVITY  # Fusion removes gravity; keep specific force, calibrated later
         return EarthFrame(batch.t_s, earth, up)
+
+
+class GravityFrame:
+    """Orientation without a trustworthy gyro (none on the device, or a stream with many holes that the
+    gyro cannot be integrated across): the up direction is the slowly low-passed accelerometer, and
+    only the vertical component of the specific force is known. Good for bar-mounted lifts, which
+    barely turn; the horizontal axes are reported as zero."""
+
+    def __init__(self, sample_rate_hz: float, cutoff_hz: float = 0.4) -> None:
+        self._sos = butter(2, cutoff_hz, fs=sample_rate_hz, output="sos")
+        self._zi: FloatArray | None = None
+
+    def update(self, batch: ImuBatch) -> EarthFrame:
+        acc = batch.acc_mps2
+        n = len(batch)
+        if n == 0:
+            return EarthFrame(batch.t_s, np.zeros((0, 3)), np.zeros((0, 3)))
+        if self._zi is None:
+            self._zi = sosfilt_zi(self._sos)[:, :, None] * acc[0][None, None, :]
+        slow, self._zi = sosfilt(self._sos, acc, axis=0, zi=self._zi)
+        up = slow / np.maximum(np.linalg.norm(slow, axis=1, keepdims=True), 1e-9)
+        earth = np.zeros((n, 3))
+        earth[:, 2] = np.einsum("ij,ij->i", acc, up)
+        return EarthFrame(batch.t_s, earth, up)
+
+
+def needs_gravity_frame(batch: ImuBatch) -> bool:
+    """No usable gyro: absent (all zeros, as from a Polar H10) or a stream full of holes."""
+    if batch.meta.get("gyro") == "absent" or not np.any(batch.gyr_radps):
+        return True
+    if len(batch) < 20:
+        return False
+    dt = np.diff(batch.t_s)
+    holes = float(np.mean(dt > 3 * np.median(dt)))
+    return holes > MAX_HOLE_FRACTION

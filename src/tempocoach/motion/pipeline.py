@@ -13,6 +13,7 @@ import numpy as np
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
+from tempocoach.motion.orientation import needs_gravity_frame
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.tempo import TempoCode
@@ -47,9 +48,10 @@ class MotionPipeline:
         self._frames: list[MotionFrame] = []
         self._waiting: list[ImuBatch] = []
 
-    def _start(self, rate_hz: float) -> None:
+    def _start(self, rate_hz: float, first: ImuBatch) -> None:
         base = self._tracker_settings or TrackerSettings()
-        settings = replace(base, sample_rate_hz=rate_hz, cycle_s=self.tempo.rep_duration_s)
+        settings = replace(base, sample_rate_hz=rate_hz, cycle_s=self.tempo.rep_duration_s,
+                           gravity_frame=base.gravity_frame or needs_gravity_frame(first))
         self._tracker = MotionTracker(self.exercise, self.placement, settings)
         self._detector = RepDetector(self.exercise, self.tempo, self._detector_settings,
                                      unit=self._tracker.unit)
@@ -65,7 +67,7 @@ class MotionPipeline:
                 self._waiting = []
                 batch = joined
                 self._rate_hz = estimate_rate_hz(joined.t_s)
-            self._start(self._rate_hz)
+            self._start(self._rate_hz, batch)
         assert self._tracker is not None and self._detector is not None
         frame = self._tracker.update(batch)
         self._frames.append(frame)
@@ -77,7 +79,7 @@ class MotionPipeline:
             joined = ImuBatch.concat(self._waiting)
             self._waiting = []
             self._rate_hz = estimate_rate_hz(joined.t_s)
-            self._start(self._rate_hz)
+            self._start(self._rate_hz, joined)
             events = self.update(joined)
         if self._detector is None:
             return events
@@ -113,7 +115,8 @@ class MotionPipeline:
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,
                       source: str = "") -> SetRecord:
     """Run the streaming pipeline over a whole recording and collect the set."""
-    pipe = MotionPipeline(exercise, tempo, placement, estimate_rate_hz(batch.t_s))
+    settings = TrackerSettings(gravity_frame=needs_gravity_frame(batch))
+    pipe = MotionPipeline(exercise, tempo, placement, estimate_rate_hz(batch.t_s), tracker_settings=settings)
     chunk = max(1, round(ANALYZE_CHUNK_S * estimate_rate_hz(batch.t_s)))
     events: list[PhaseEvent] = []
     for part in batch.chunks(chunk):

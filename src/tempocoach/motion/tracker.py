@@ -31,7 +31,7 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from tempocoach.events import MotionFrame
 from tempocoach.exercises import Exercise
-from tempocoach.motion.orientation import OrientationFilter, OrientationSettings
+from tempocoach.motion.orientation import GravityFrame, OrientationFilter, OrientationSettings
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
 GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
@@ -58,6 +58,7 @@ class TrackerSettings:
     rest_speed_mps: float = 0.03  # ...and only if the integrated speed agrees
     offset_time_constant_s: float = 3.0  # how fast the at-rest offsets follow
     axis_min_rate_radps: float = 0.3  # gyro samples faster than this teach the rotation axis
+    gravity_frame: bool = False  # no usable gyro: up from the low-passed accelerometer instead of the AHRS
     orientation: OrientationSettings = field(default_factory=OrientationSettings)
 
 
@@ -169,7 +170,9 @@ class MotionTracker:
         self.mode = exercise.motion_for(placement)
         self.unit = "m" if self.mode == "translation" else "rad"
         rate = s.sample_rate_hz
-        self._orientation = OrientationFilter(rate, s.orientation)
+        self._orientation: OrientationFilter | GravityFrame = (
+            GravityFrame(rate) if s.gravity_frame else OrientationFilter(rate, s.orientation)
+        )
         self._acc_lp = _Lowpass(s.lowpass_hz, rate, 3)
         self._acc_slow = _Lowpass(0.3, rate, 3)  # the local mean, for quiet tests without an offset
         self._gyr_lp = _Lowpass(s.lowpass_hz, rate, 3)

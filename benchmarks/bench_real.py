@@ -1,0 +1,122 @@
+"""Rep counts on the real third-party recordings in ../shared/data/real (never copied into the repo).
+
+    python benchmarks/bench_real.py [--data ../shared/data/real] [--tempo 2010] [--verbose]
+
+The labels are set-level counts written by the people who recorded them (see each dataset's README
+for how far to trust them); the tempo they lifted at is unknown, so one nominal tempo is assumed.
+Reported per dataset: exact-match rate and mean absolute error of the rep count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tempocoach.errors import TempoCoachError
+from tempocoach.exercises import get_exercise
+from tempocoach.motion.pipeline import analyze_recording
+from tempocoach.sensors.files import load_recording
+from tempocoach.tempo import parse_tempo
+
+# Apple Watch exercise codes -> the closest catalogue lift (worn on the wrist).
+APPLE_WATCH = {
+    "APULL": "lat-pulldown", "CGCR": "seated-cable-row", "DWC": "dumbbell-curl", "IDBC": "dumbbell-curl",
+    "PREC": "barbell-curl", "30DBP": "dumbbell-press", "DSP": "overhead-press", "MIBP": "incline-bench-press",
+    "MTE": "triceps-pushdown", "SACLR": "lateral-raise", "SAOCTE": "overhead-triceps-extension",
+    "NGCR": "seated-cable-row", "SBLP": "lat-pulldown", "30BP": "incline-bench-press",
+    "45DBP": "dumbbell-press", "SAODTE": "overhead-triceps-extension", "MGTBR": "barbell-row",
+    "MSP": "overhead-press", "CGOCTE": "overhead-triceps-extension", "AIDBC": "dumbbell-curl",
+    "DLR": "lateral-raise",
+}
+# feather-barbell folders -> catalogue lift (IMU at the centre of the bar).
+FEATHER = {"bicep_curl": "barbell-curl", "dead": "deadlift", "rdl": "romanian-deadlift", "row": "barbell-row",
+           "shoulder_press": "overhead-press", "squat": "back-squat"}
+
+
+@dataclass
+class Count:
+    dataset: str
+    name: str
+    exercise: str
+    label: int
+    found: int | None
+    note: str = ""
+
+
+def _count(path: Path | list[Path], exercise: str, placement: str, tempo: str) -> tuple[int | None, str]:
+    try:
+        batch, _ = load_recording(path)
+        record = analyze_recording(batch, get_exercise(exercise), parse_tempo(tempo), placement)
+    except TempoCoachError as exc:
+        return None, str(exc)
+    return len(record.reps), ""
+
+
+def apple_watch(root: Path, tempo: str) -> list[Count]:
+    base = root / "applewatch-gym-kaggle"
+    out = []
+    with (base / "labels.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            exercise = APPLE_WATCH[row["exercise_code"]]
+            found, note = _count(base / "data" / row["active_file"], exercise, "wrist", tempo)
+            if row["unilateral_or_alternating"] == "1":
+                note = (note + " unilateral: label may count both arms").strip()
+            out.append(Count("applewatch", row["exercise_code"], exercise, int(row["reps_label"]), found, note))
+    return out
+
+
+def feather(root: Path, tempo: str, include_flagged: bool) -> list[Count]:
+    base = root / "feather-barbell"
+    out = []
+    with (base / "labels.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            if row["quality_flags"] and not include_flagged:
+                continue
+            exercise = FEATHER[row["exercise"]]
+            found, note = _count(base / "data" / row["file"], exercise, "bar", tempo)
+            out.append(Count("feather", row["file"], exercise, int(row["reps_label"]), found,
+                             (note + " " + row["quality_flags"]).strip()))
+    return out
+
+
+def summarise(rows: list[Count], title: str) -> str:
+    scored = [r for r in rows if r.found is not None]
+    if not scored:
+        return f"{title}: nothing analysed"
+    exact = sum(r.found == r.label for r in scored) / len(scored)
+    mae = statistics.mean(abs((r.found or 0) - r.label) for r in scored)
+    within1 = sum(abs((r.found or 0) - r.label) <= 1 for r in scored) / len(scored)
+    return (f"{title:<34} sets {len(scored):>3}  exact {100 * exact:5.1f}%  within 1 {100 * within1:5.1f}%  "
+            f"MAE {mae:4.2f} reps  (errors: {len(rows) - len(scored)})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/real")
+    parser.add_argument("--tempo", default="2010", help="assumed tempo (the real one is not known)")
+    parser.add_argument("--flagged", action="store_true", help="include feather files with quality flags")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.data.exists():
+        print(f"{args.data}: not found; the real recordings live in ../shared/data/real")
+        return 0
+    watch = apple_watch(args.data, args.tempo)
+    bar = feather(args.data, args.tempo, args.flagged)
+    if args.verbose:
+        for r in watch + bar:
+            print(f"  {r.dataset:<10} {r.name[:48]:<48} {r.exercise:<28} label {r.label:>3} found {r.found} {r.note}")
+    print(f"assumed tempo {args.tempo}")
+    print(summarise(watch, "Apple Watch (wrist), all 21"))
+    print(summarise([r for r in watch if "unilateral" not in r.note], "Apple Watch, bilateral only"))
+    print(summarise(bar, "feather-barbell (bar)" + (", all" if args.flagged else ", unflagged")))
+    for exercise in sorted({r.exercise for r in bar}):
+        print(summarise([r for r in bar if r.exercise == exercise], f"  {exercise}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
