@@ -65,7 +65,8 @@ def apple_watch(root: Path, tempo: str) -> list[Count]:
             found, note = _count(base / "data" / row["active_file"], exercise, "wrist", tempo)
             if row["unilateral_or_alternating"] == "1":
                 note = (note + " unilateral: label may count both arms").strip()
-            out.append(Count("applewatch", row["exercise_code"], exercise, int(row["reps_label"]), found, note))
+            label = int(row["reps_label"])
+            out.append(Count("applewatch", row["exercise_code"], exercise, label, found, note))
     return out
 
 
@@ -108,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     bar = feather(args.data, args.tempo, args.flagged)
     if args.verbose:
         for r in watch + bar:
-            print(f"  {r.dataset:<10} {r.name[:48]:<48} {r.exercise:<28} label {r.label:>3} found {r.found} {r.note}")
+            print(f"  {r.dataset:<10} {r.name[:48]:<48} {r.exercise:<28} "
+                  f"label {r.label:>3} found {r.found} {r.note}")
     print(f"assumed tempo {args.tempo}")
     print(summarise(watch, "Apple Watch (wrist), all 21"))
     print(summarise([r for r in watch if "unilateral" not in r.note], "Apple Watch, bilateral only"))
