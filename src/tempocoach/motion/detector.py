@@ -88,6 +88,7 @@ class RepDetector:
         self._move: _Move | None = None
         self._slow_since: float | None = None
         self._v_base = 0.0  # velocity offset carried since the last detected stop (integration error)
+        self.stopped_at_s: float | None = None  # a stop the tracker could not see (read and cleared)
         self._peaks: dict[int, list[float]] = {UP: [], DOWN: []}
         self._rep_excursions: list[float] = []
         self.reps: list[Rep] = []
@@ -169,6 +170,7 @@ class RepDetector:
                     # The movement stopped where the velocity levelled off: whatever it reads now is
                     # the integration's error, carried until the tracker finds rest.
                     self._v_base = v_raw
+                    self.stopped_at_s = t
         else:
             self._slow_since = None
 

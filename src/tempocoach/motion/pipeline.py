@@ -71,7 +71,12 @@ class MotionPipeline:
         assert self._tracker is not None and self._detector is not None
         frame = self._tracker.update(batch)
         self._frames.append(frame)
-        return self._detector.update(frame)
+        events = self._detector.update(frame)
+        if self._detector.stopped_at_s is not None:
+            # The lift's structure says the bar stopped: let the tracker zero its velocity there.
+            self._tracker.hint_rest(self._detector.stopped_at_s)
+            self._detector.stopped_at_s = None
+        return events
 
     def finish(self) -> list[PhaseEvent]:
         events: list[PhaseEvent] = []

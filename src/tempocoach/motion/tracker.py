@@ -34,6 +34,7 @@ from tempocoach.exercises import Exercise
 from tempocoach.motion.orientation import GravityFrame, OrientationFilter, OrientationSettings
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
+REST_HINT_S = 1.0  # a detector's stop hint holds this long
 GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
 REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
 RECENT_S = 0.6  # history kept to recover a movement's true onset
@@ -189,6 +190,7 @@ class MotionTracker:
         self._gyro_bias = np.zeros(3)
         self._offset_known = False
         self._gap_since_rest = False
+        self._rest_hint_s: float | None = None
         self._rest_samples_seen = 0
         self._pending_rest: list[tuple[FloatArray, FloatArray]] = []
         self._vel = np.zeros(3)  # raw integrated earth-frame velocity, zeroed at rest
@@ -321,7 +323,8 @@ class MotionTracker:
             if candidate_rest[lo] and not self._resting:
                 # Rest begins at the first quiet sample whose speed agrees (sample by sample, so the
                 # result does not depend on how the stream was cut into packets).
-                agrees = self._agreeing(v_out, t[lo:hi]) | lost | (not self._offset_known)
+                hinted = self._rest_hint_s is not None and float(t[lo]) - self._rest_hint_s < REST_HINT_S
+                agrees = self._agreeing(v_out, t[lo:hi]) | lost | (not self._offset_known) | hinted
                 first = int(np.argmax(agrees)) if agrees.any() else hi - lo
                 if first > 0:
                     if first < hi - lo:
@@ -346,6 +349,11 @@ class MotionTracker:
         self._recent_t, self._recent_acc = recent_t[keep], recent_acc[keep]
         self._recent_dev, self._recent_dt = recent_dev[keep], recent_dt[keep]
         return vel, pos, rest
+
+    def hint_rest(self, t_s: float) -> None:
+        """The detector saw a movement slow right down and level off: the next quiet moment is rest,
+        whatever the integrated speed says (it carries the integration's error)."""
+        self._rest_hint_s = t_s
 
     def _enter_rest(self, residual_velocity: FloatArray, t_s: float, position: FloatArray,
                     lost: bool) -> None:
