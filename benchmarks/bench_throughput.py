@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     record = analyze_recording(batch, exercise, tempo, "bar")
     analyze_s = time.perf_counter() - start
-    print(f"analyze: {duration_s / 60:.1f} min at {args.rate:g} Hz ({len(batch):,} samples) in {analyze_s:.2f} s "
-          f"= {duration_s / analyze_s:,.0f}x real time, {len(record.reps)} reps")
+    print(f"analyze: {duration_s / 60:.1f} min at {args.rate:g} Hz ({len(batch):,} samples) "
+          f"in {analyze_s:.2f} s = {duration_s / analyze_s:,.0f}x real time, {len(record.reps)} reps")
 
     live = MotionPipeline(exercise, tempo, "bar", args.rate)
     packets = batch.chunks(10)

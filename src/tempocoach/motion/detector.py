@@ -26,6 +26,7 @@ MAX_PHASE_SLACK_S = 2.0
 STOPPED_FRACTION_OF_PEAK = 0.25  # a movement slowed below this share of its peak speed...
 FLAT_FRACTION = 0.3  # ...whose velocity changed less than this share of the threshold...
 FLAT_WINDOW_S = 0.25  # ...over this long has stopped
+MIN_PHASE_FACTOR_FOR_STOP = 0.5  # ...once it has lasted this share of its target
 EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
 MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
 
@@ -179,6 +180,8 @@ class RepDetector:
         has drifted off zero (a cruise is flat too, but near its peak speed)."""
         if speed > STOPPED_FRACTION_OF_PEAK * move.peak_speed:
             return False
+        if t - move.start_s < MIN_PHASE_FACTOR_FOR_STOP * self.tempo.nominal_s(self._phase_of_move[move.direction]):
+            return False  # too early in the phase: a slow patch, not the end
         before = self._value_at(t - FLAT_WINDOW_S)
         return before is not None and abs(v_raw - before) < FLAT_FRACTION * self._threshold(move.direction)
 

@@ -34,7 +34,7 @@ from tempocoach.exercises import Exercise
 from tempocoach.motion.orientation import GravityFrame, OrientationFilter, OrientationSettings
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
-REST_HINT_S = 1.0  # a detector's stop hint holds this long
+REST_HINT_S = 1.0  # a detector's stop hint holds this long, or until the sensor moves again
 GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
 REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
 RECENT_S = 0.6  # history kept to recover a movement's true onset
@@ -318,6 +318,8 @@ class MotionTracker:
                             int(np.searchsorted(recent_t, self._rest_start_t)))
                 seg = slice(onset, base + lo)
                 v_run += (recent_acc[seg] * recent_dt[seg, None]).sum(axis=0)
+            if not candidate_rest[lo] and self._rest_hint_s is not None and t[lo] > self._rest_hint_s:
+                self._rest_hint_s = None  # moving again: the hint was for a stop that is over
             detrend_before = copy.deepcopy(self._detrend)
             v_out = self._detrend(t[lo:hi], dt[lo:hi], v_run)
             if candidate_rest[lo] and not self._resting:
