@@ -180,7 +180,8 @@ class RepDetector:
         has drifted off zero (a cruise is flat too, but near its peak speed)."""
         if speed > STOPPED_FRACTION_OF_PEAK * move.peak_speed:
             return False
-        if t - move.start_s < MIN_PHASE_FACTOR_FOR_STOP * self.tempo.nominal_s(self._phase_of_move[move.direction]):
+        target_s = self.tempo.nominal_s(self._phase_of_move[move.direction])
+        if t - move.start_s < MIN_PHASE_FACTOR_FOR_STOP * target_s:
             return False  # too early in the phase: a slow patch, not the end
         before = self._value_at(t - FLAT_WINDOW_S)
         return before is not None and abs(v_raw - before) < FLAT_FRACTION * self._threshold(move.direction)
