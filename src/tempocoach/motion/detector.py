@@ -92,6 +92,7 @@ class RepDetector:
         self.stopped_at_s: float | None = None  # a stop the tracker could not see (read and cleared)
         self._peaks: dict[int, list[float]] = {UP: [], DOWN: []}
         self._rep_excursions: list[float] = []
+        self._threshold_cache: dict[int, tuple[tuple[int, float], float]] = {}
         self.reps: list[Rep] = []
         self._rep: _RepInProgress | None = None
         self._open_final: tuple[Rep, Phase, float] | None = None  # last rep's final pause, still open
@@ -102,13 +103,17 @@ class RepDetector:
 
     # -- thresholds adapted from the set ----------------------------------------------------------
     def _threshold(self, direction: int) -> float:
-        peaks = self._peaks[direction][-6:]
+        peaks = self._peaks[direction]
+        key = (len(peaks), peaks[-1] if peaks else 0.0)
+        cached = self._threshold_cache.get(direction)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         s = self.settings
-        if not peaks:
-            return s.min_speed
-        peaks_sorted = sorted(peaks)
-        typical = peaks_sorted[len(peaks_sorted) // 2]
-        return max(s.min_speed, min(s.speed_fraction * typical, 4 * s.min_speed))
+        recent = sorted(peaks[-6:])
+        typical = recent[len(recent) // 2] if recent else 0.0
+        value = max(s.min_speed, min(s.speed_fraction * typical, 4 * s.min_speed))
+        self._threshold_cache[direction] = (key, value)
+        return value
 
     def _min_excursion(self) -> float:
         s = self.settings

@@ -174,9 +174,8 @@ class MotionTracker:
         self._orientation: OrientationFilter | GravityFrame = (
             GravityFrame(rate) if s.gravity_frame else OrientationFilter(rate, s.orientation)
         )
-        self._acc_lp = _Lowpass(s.lowpass_hz, rate, 3)
+        self._motion_lp = _Lowpass(s.lowpass_hz, rate, 6)  # accelerometer and gyro side by side
         self._acc_slow = _Lowpass(0.3, rate, 3)  # the local mean, for quiet tests without an offset
-        self._gyr_lp = _Lowpass(s.lowpass_hz, rate, 3)
         self._rest_window = _RestWindow(round(s.rest_window_s * rate))
         self._detrend = _CycleDetrend(s.cycle_s)
         self._offset_alpha = 1.0 / max(1.0, s.offset_time_constant_s * rate)
@@ -226,8 +225,10 @@ class MotionTracker:
         t = batch.t_s
         dt = np.diff(t, prepend=t[0] if self._t_prev is None else self._t_prev)
         acc = force - self._acc_offset
-        acc_lp = self._acc_lp(acc)
-        candidate_rest = self._rest_window(self._quiet(t, dt, acc, acc_lp, self._gyr_lp(gyr)))
+        # One filter call for both sensors: the per-call overhead dominates at packet sizes.
+        both_lp = self._motion_lp(np.hstack([acc, gyr]))
+        acc_lp, gyr_lp = both_lp[:, :3], both_lp[:, 3:]
+        candidate_rest = self._rest_window(self._quiet(t, dt, acc, acc_lp, gyr_lp))
         vel, pos, rest = self._integrate(t, dt, acc, np.linalg.norm(acc_lp[:, self._axes], axis=1),
                                          candidate_rest)
         self._learn_at_rest(t, force, batch.gyr_radps, rest)
@@ -320,9 +321,10 @@ class MotionTracker:
                 v_run += (recent_acc[seg] * recent_dt[seg, None]).sum(axis=0)
             if not candidate_rest[lo] and self._rest_hint_s is not None and t[lo] > self._rest_hint_s:
                 self._rest_hint_s = None  # moving again: the hint was for a stop that is over
-            detrend_before = copy.deepcopy(self._detrend)
+            may_rest = bool(candidate_rest[lo]) and not self._resting
+            detrend_before = copy.deepcopy(self._detrend) if may_rest else self._detrend
             v_out = self._detrend(t[lo:hi], dt[lo:hi], v_run)
-            if candidate_rest[lo] and not self._resting:
+            if may_rest:
                 # Rest begins at the first quiet sample whose speed agrees (sample by sample, so the
                 # result does not depend on how the stream was cut into packets).
                 hinted = self._rest_hint_s is not None and float(t[lo]) - self._rest_hint_s < REST_HINT_S
