@@ -25,7 +25,7 @@ MAX_PHASE_FACTOR = 3.0  # a movement longer than this many times its target (+ s
 MAX_PHASE_SLACK_S = 2.0
 STOPPED_FRACTION_OF_PEAK = 0.25  # a movement slowed below this share of its peak speed...
 FLAT_FRACTION = 0.3  # ...whose velocity changed less than this share of the threshold...
-FLAT_WINDOW_S = 0.25  # ...over this long has stopped
+FLAT_WINDOW_S = 0.15  # ...over this long has stopped
 MIN_PHASE_FACTOR_FOR_STOP = 0.5  # ...once it has lasted this share of its target
 EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
 MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
@@ -34,7 +34,7 @@ MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidget
 @dataclass(frozen=True)
 class DetectorSettings:
     min_speed: float = 0.025  # m/s or rad/s floor for "moving" (translation default)
-    speed_fraction: float = 0.22  # moving threshold = this share of the direction's typical peak speed
+    speed_fraction: float = 0.16  # moving threshold = this share of the direction's typical peak speed
     floor_fraction: float = 0.3  # edges are extrapolated from below this share of the threshold
     reverse_fraction: float = 0.5  # a reversal is confirmed at this share of the threshold
     hold_s: float = 0.10  # slow speed this long makes a rest
