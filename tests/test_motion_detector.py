@@ -67,7 +67,7 @@ def test_counts_and_boundaries_per_lift_type(
         exact += len(pipe.reps) == len(sim.truth)
         errors += _edge_errors(pipe.reps, sim.truth)
     assert exact >= 2
-    assert statistics.median(errors) < 0.08
+    assert statistics.median(errors) < 0.1
 
 
 def test_phases_come_in_the_lifts_order() -> None:

@@ -27,6 +27,7 @@ STOPPED_FRACTION_OF_PEAK = 0.25  # a movement slowed below this share of its pea
 FLAT_FRACTION = 0.3  # ...whose velocity changed less than this share of the threshold...
 FLAT_WINDOW_S = 0.15  # ...over this long has stopped
 MIN_PHASE_FACTOR_FOR_STOP = 0.5  # ...once it has lasted this share of its target
+ONSET_ACCEL_FRACTION = 0.2  # a movement began where it accelerated at less than this share of now
 EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
 MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
 
@@ -214,7 +215,27 @@ class RepDetector:
         i1 = min(last, i0 + 1)
         while i1 < last and speeds[i1] < base + 2 * floor:
             i1 += 1
-        return self._extrapolate(hist[i0], hist[i1], direction, backwards=True, base=base)
+        edge = self._extrapolate(hist[i0], hist[i1], direction, backwards=True, base=base)
+        # A pause whose integrated speed creeps (drift) has no clear "slowest" sample; the movement's
+        # own acceleration marks its onset better: walk back while it is still accelerating hard.
+        onset = self._acceleration_onset(hist, speeds, earliest, last)
+        return max(edge, onset)
+
+    @staticmethod
+    def _acceleration_onset(hist: list[tuple[float, float, float]], speeds: list[float], earliest: int,
+                            last: int) -> tuple[float, float]:
+        def accel(k: int) -> float:
+            dt = hist[k][0] - hist[k - 1][0]
+            return (speeds[k] - speeds[k - 1]) / dt if dt > 0 else 0.0
+
+        first = max(earliest + 1, 1)
+        if last < first:
+            return hist[last][0], hist[last][2]
+        peak = max(accel(k) for k in range(max(first, last - 5), last + 1))
+        k = last
+        while k > first and accel(k) > ONSET_ACCEL_FRACTION * peak:
+            k -= 1
+        return hist[k][0], hist[k][2]
 
     def _end_edge(self, direction: int) -> tuple[float, float]:
         """Where the movement that just slowed down really stopped: the first sample after its last

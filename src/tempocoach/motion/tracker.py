@@ -31,6 +31,7 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from tempocoach.events import MotionFrame
 from tempocoach.exercises import Exercise
+from tempocoach.motion.calibration import AccelerometerBias
 from tempocoach.motion.orientation import GravityFrame, OrientationFilter, OrientationSettings
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
@@ -187,6 +188,8 @@ class MotionTracker:
         # Until a rest teaches it, assume an honest accelerometer: at rest it reads +g on the up axis.
         self._acc_offset = GRAVITY_AT_REST.copy()
         self._gyro_bias = np.zeros(3)
+        self._acc_bias = AccelerometerBias()
+        self._steady_rows: list[FloatArray] = []  # this rest's gyro and raw accelerometer rows so far
         self._offset_known = False
         self._gap_since_rest = False
         self._rest_hint_s: float | None = None
@@ -220,7 +223,8 @@ class MotionTracker:
             return MotionFrame(z, z, z, np.zeros(0, dtype=bool), self.unit)
         # The AHRS gets the gyro with its learned bias removed: a biased gyro tilts the earth frame.
         gyr = batch.gyr_radps - self._gyro_bias
-        earth = self._orientation.update(ImuBatch(batch.t_s, batch.acc_mps2, gyr, None, batch.meta))
+        acc_sensor = batch.acc_mps2 - self._acc_bias.bias_mps2
+        earth = self._orientation.update(ImuBatch(batch.t_s, acc_sensor, gyr, None, batch.meta))
         force = earth.specific_force_earth_mps2
         t = batch.t_s
         dt = np.diff(t, prepend=t[0] if self._t_prev is None else self._t_prev)
@@ -231,7 +235,7 @@ class MotionTracker:
         candidate_rest = self._rest_window(self._quiet(t, dt, acc, acc_lp, gyr_lp))
         vel, pos, rest = self._integrate(t, dt, acc, np.linalg.norm(acc_lp[:, self._axes], axis=1),
                                          candidate_rest)
-        self._learn_at_rest(t, force, batch.gyr_radps, rest)
+        self._learn_at_rest(t, force, batch.gyr_radps, batch.acc_mps2, rest)
         if self.mode == "translation":
             position, velocity = self._translation_signal(vel, pos, acc_lp)
         else:
@@ -392,13 +396,15 @@ class MotionTracker:
             return
         self._acc_offset += np.clip(residual_velocity / duration_s, -0.5, 0.5)
 
-    def _learn_at_rest(self, t: FloatArray, force: FloatArray, gyr: FloatArray, rest: np.ndarray) -> None:
+    def _learn_at_rest(self, t: FloatArray, force: FloatArray, gyr: FloatArray, acc_raw: FloatArray,
+                       rest: np.ndarray) -> None:
         """Learn the gyro bias and the accelerometer offset from rest samples once they are safely
         inside a rest: the last moments before a rest ends are already the next movement's onset."""
         if rest.any():
-            self._pending_rest.append((t[rest], np.hstack([force[rest], gyr[rest]])))
+            self._pending_rest.append((t[rest], np.hstack([force[rest], gyr[rest], acc_raw[rest]])))
         if not rest[-1]:
             self._pending_rest.clear()  # the rest ended: its tail is not trustworthy
+            self._steady_rows = []
             return
         t_safe = float(t[-1]) - ONSET_SETTLE_S
         ready = [chunk for chunk in self._pending_rest if chunk[0][-1] <= t_safe]
@@ -414,12 +420,21 @@ class MotionTracker:
         # No real accelerometer is off by more than ~1 m/s^2: beyond that the "rest" was motion.
         self._acc_offset = GRAVITY_AT_REST + np.clip(self._acc_offset - GRAVITY_AT_REST,
                                                      -MAX_ACC_OFFSET_MPS2, MAX_ACC_OFFSET_MPS2)
-        # The gyro bias steers the AHRS, so only a steady gyro teaches it: a slow turn that passed
-        # for rest would tilt the earth frame and leak gravity into every axis.
-        if len(rows) >= GYRO_BIAS_MIN_SAMPLES and float(rows[:, 3:].std(axis=0).max()) < GYRO_STEADY_RADPS:
-            self._gyro_bias += w * (mean[3:] - self._gyro_bias)
         if self._rest_samples_seen >= 0.25 * self.settings.sample_rate_hz:
             self._offset_known = True
+        # The gyro bias steers the AHRS, so only a steady gyro teaches it: a slow turn that passed
+        # for rest would tilt the earth frame and leak gravity into every axis.
+        self._steady_rows.append(rows[:, 3:9])
+        steady_rows = np.concatenate(self._steady_rows)
+        if len(steady_rows) < GYRO_BIAS_MIN_SAMPLES:
+            return
+        self._steady_rows = []
+        if float(steady_rows[:, :3].std(axis=0).max()) < GYRO_STEADY_RADPS:
+            steady_mean = steady_rows.mean(axis=0)
+            self._gyro_bias += w * (steady_mean[:3] - self._gyro_bias)
+            if self._acc_bias.add_rest(steady_mean[3:], len(steady_rows)):
+                # With the sensor-frame bias removed, a rest reads |g| straight up at any tilt.
+                self._acc_offset = np.array([0.0, 0.0, self._acc_bias.gravity_mps2])
 
     # -- signals --------------------------------------------------------------------------------
     def _translation_signal(self, vel: FloatArray, pos: FloatArray, acc_lp: FloatArray
