@@ -38,8 +38,10 @@ def _edge_errors(found: list[Rep], truth: list[Rep]) -> list[float]:
     return errors
 
 
-def _run(sim: SimulatedSet, packet: int = 5) -> tuple[MotionPipeline, list[PhaseEvent]]:
+def _run(sim: SimulatedSet, packet: int | None = None) -> tuple[MotionPipeline, list[PhaseEvent]]:
+    """Stream the set in BLE-sized packets (50 ms unless told otherwise)."""
     pipe = MotionPipeline(get_exercise(sim.exercise), parse_tempo(sim.tempo), sim.placement, sim.rate_hz)
+    packet = packet or max(1, round(sim.rate_hz / 20))
     events: list[PhaseEvent] = []
     for batch in sim.batches(packet):
         events += pipe.update(batch)
