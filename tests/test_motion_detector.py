@@ -150,16 +150,20 @@ def test_a_slow_cruise_is_not_taken_for_rest() -> None:
 
 
 def test_a_gap_in_the_samples_does_not_lose_the_rest_of_the_set() -> None:
-    sim = simulate_set("back-squat", "31X0", reps=6, placement="bar", rate_hz=100, seed=1)
-    pause = sim.truth[2].span(Phase.BOTTOM_PAUSE)
-    assert pause is not None
-    hole = (sim.batch.t_s > pause.start_s + 0.1) & (sim.batch.t_s < pause.start_s + 0.5)
-    b = sim.batch
-    holed = ImuBatch(b.t_s[~hole], b.acc_mps2[~hole], b.gyr_radps[~hole])
-    with_gap = analyze_recording(holed, get_exercise("back-squat"), parse_tempo("31X0"), "bar")
-    after = [r for r in with_gap.reps if r.start_s > pause.end_s]
-    true_after = [r for r in sim.truth if r.start_s > pause.end_s]
-    assert len(after) >= len(true_after) - 1
+    """0.4 s of samples lost in a pause: the reps after it are still found (across seeds)."""
+    found_after, true_after = 0, 0
+    for seed in range(4):
+        sim = simulate_set("back-squat", "31X0", reps=6, placement="bar", rate_hz=100, seed=seed)
+        pause = sim.truth[2].span(Phase.BOTTOM_PAUSE)
+        assert pause is not None
+        b = sim.batch
+        hole = (b.t_s > pause.start_s + 0.1) & (b.t_s < pause.start_s + 0.5)
+        holed = ImuBatch(b.t_s[~hole], b.acc_mps2[~hole], b.gyr_radps[~hole])
+        assert np.diff(holed.t_s).max() > 0.35  # the gap stays visible
+        record = analyze_recording(holed, get_exercise("back-squat"), parse_tempo("31X0"), "bar")
+        found_after += len([r for r in record.reps if r.start_s > pause.end_s])
+        true_after += len([r for r in sim.truth if r.start_s > pause.end_s])
+    assert found_after >= true_after - 3
 
 
 def test_a_sensor_without_gyro_still_finds_reps() -> None:

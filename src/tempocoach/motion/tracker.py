@@ -45,7 +45,8 @@ ONSET_SETTLE_S = 0.3  # rest samples this close to a rest's end are not used for
 GRAVITY_AT_REST = np.array([0.0, 0.0, STANDARD_GRAVITY])
 MAX_ACC_OFFSET_MPS2 = 1.0
 GYRO_STEADY_RADPS = 0.06  # a rest's gyro varies less than this when it is truly still
-GYRO_BIAS_MIN_SAMPLES = 10
+GYRO_BIAS_MIN_SAMPLES = 20
+STILL_TILT_NOISE_RAD = 0.004  # gravity's direction wanders this much at rest (noise, tremor)
 AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers
 
 
@@ -429,12 +430,23 @@ class MotionTracker:
         if len(steady_rows) < GYRO_BIAS_MIN_SAMPLES:
             return
         self._steady_rows = []
-        if float(steady_rows[:, :3].std(axis=0).max()) < GYRO_STEADY_RADPS:
+        if float(steady_rows[:, :3].std(axis=0).max()) < GYRO_STEADY_RADPS and self._truly_still(steady_rows):
             steady_mean = steady_rows.mean(axis=0)
             self._gyro_bias += w * (steady_mean[:3] - self._gyro_bias)
             if self._acc_bias.add_rest(steady_mean[3:], len(steady_rows)):
                 # With the sensor-frame bias removed, a rest reads |g| straight up at any tilt.
                 self._acc_offset = np.array([0.0, 0.0, self._acc_bias.gravity_mps2])
+
+    def _truly_still(self, rows: FloatArray) -> bool:
+        """Is the gyro's mean here a bias, or a slow turn? A turn tilts gravity in the sensor frame by
+        as much as the gyro says; a bias does not. (rows: gyro rad/s, then raw accelerometer.)"""
+        half = len(rows) // 2
+        first, second = rows[:half, 3:].mean(axis=0), rows[half:, 3:].mean(axis=0)
+        cos = float(first @ second) / max(float(np.linalg.norm(first) * np.linalg.norm(second)), 1e-9)
+        tilt_rad = float(np.arccos(np.clip(cos, -1.0, 1.0)))
+        duration_s = len(rows) / self.settings.sample_rate_hz
+        turn_rad = float(np.linalg.norm(rows[:, :3].mean(axis=0))) * duration_s / 2
+        return tilt_rad < 0.3 * turn_rad + STILL_TILT_NOISE_RAD
 
     # -- signals --------------------------------------------------------------------------------
     def _translation_signal(self, vel: FloatArray, pos: FloatArray, acc_lp: FloatArray
