@@ -25,10 +25,10 @@ from tempocoach.commands.analysis import write_output
 from tempocoach.commands.training import _run_with_player
 from tempocoach.config import UserConfig
 from tempocoach.errors import TempoCoachError
-from tempocoach.events import Phase, PhaseEvent
+from tempocoach.events import MotionFrame, Phase, PhaseEvent, PhaseSpan, Rep, SetRecord
 from tempocoach.exercises import get_exercise
 from tempocoach.logbook import Logbook
-from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
+from tempocoach.motion.pipeline import MotionPipeline
 from tempocoach.plan import Load, PlannedSet, parse_protocol
 from tempocoach.rest import RealClock, terminal_keys_or_none
 from tempocoach.sensors.base import ImuBatch
@@ -116,6 +116,17 @@ class WatchedPipeline:
         return self.inner.reps
 
 
+def shift_record(record: SetRecord, by_s: float) -> SetRecord:
+    """The same set on a clock moved by by_s seconds."""
+    reps = [Rep(r.index, tuple(PhaseSpan(p.phase, p.start_s + by_s, p.end_s + by_s) for p in r.phases),
+                r.range_of_motion) for r in record.reps]
+    motion = record.motion
+    if motion is not None:
+        motion = MotionFrame(motion.t_s + by_s, motion.position, motion.velocity, motion.still, motion.unit)
+    return SetRecord(record.exercise, record.tempo, record.placement, reps=reps, motion=motion,
+                     source=record.source)
+
+
 def demo_protocol(exercise: str, tempo: TempoCode, reps: int, load: str) -> Any:
     """A one-set protocol for the demo, validated like any protocol file."""
     text = (
@@ -135,6 +146,7 @@ def demo(
     device: Annotated[str, typer.Option(help="emulated:<family> (polar, witmotion, movesense, metawear, "
                                               "thingy, open) or 'simulator' (no BLE)")] = "emulated:polar",
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Write the audio to a WAV instead")] = False,
+    wav: Annotated[Path | None, typer.Option(help="Write the coach's audio to this WAV file")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the figure (and the WAV with --no-audio)")] = Path(
         "tempocoach-demo"),
     seed: Annotated[int, typer.Option(help="The simulated lifter's seed")] = 7,
@@ -154,19 +166,22 @@ def demo(
     clock = RealClock(speed)
     sources: SourceProvider = (SimulatedSources(clock, seed=seed) if device == "simulator"
                                else EmulatedSources(device, clock, speed, seed))
-    wav_path = out / "demo.wav"
+    wav_path = wav or out / "demo.wav"
     voice: Voice
-    if no_audio:
+    if no_audio or wav is not None:
         voice = PlayerVoice.open(clock, "wav", wav_path, on_notice=lambda m: display.show(m, "warn"))
     else:
         voice = PlayerVoice.open(clock, "speaker", on_notice=lambda m: display.show(m, "warn"))
     view = DetectorView(console, code, reps)
 
+    watched: list[WatchedPipeline] = []
+
     def make_pipeline(planned: PlannedSet) -> Pipeline:
         plan = planned.plan
         inner = MotionPipeline(get_exercise(plan.exercise), parse_tempo(plan.tempo or str(code)),
                                plan.placement_for())
-        return WatchedPipeline(inner, view)
+        watched.append(WatchedPipeline(inner, view))
+        return watched[-1]
 
     config = UserConfig.load()
     latency_s = config.output_latency_s if isinstance(voice, PlayerVoice) else 0.0
@@ -185,16 +200,18 @@ def demo(
         finally:
             view.stop()
             voice.close()
-        set_ids = result.set_ids
-        samples = book.samples(set_ids[0]) if set_ids else None
-    if samples is None or len(samples) == 0:
+    if not result.set_ids or not watched or not len(watched[-1].inner.motion()):
         raise TempoCoachError("demo: the set recorded no samples; try --device simulator")
-    # The figure comes from re-analysing the logged samples with the same streaming code.
-    record = analyze_recording(samples, lift, code, lift.default_placement(), source="demo")
+    # The figure shows exactly what the live detector found, on a clock that starts at zero (a Polar
+    # sensor counts nanoseconds since 2000).
+    live = watched[-1].inner
+    record = SetRecord(lift.id, str(code), lift.default_placement(), reps=live.reps, motion=live.motion(),
+                       source="demo")
     figure = out / "demo.png"
-    write_output(figure, render_figure(build_report(record), record), "the demo figure")
+    shifted = shift_record(record, -float(record.motion.t_s[0])) if record.motion is not None else record
+    write_output(figure, render_figure(build_report(shifted), shifted), "the demo figure")
     console.print(f"figure of the set written to [bold]{figure}[/bold]")
-    if no_audio:
+    if no_audio or wav is not None:
         console.print(f"the coach's audio was written to [bold]{wav_path}[/bold]")
     if isinstance(voice, SilentVoice):
         console.print("(no audio)")
