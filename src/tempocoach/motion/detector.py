@@ -41,7 +41,7 @@ class DetectorSettings:
     hold_s: float = 0.10  # slow speed this long makes a rest
     min_excursion_fraction_of_rom: float = 0.35  # before the set tells us its range of motion
     min_excursion_fraction_of_reps: float = 0.45  # after: share of the median rep excursion
-    return_fraction: float = 0.3  # the second movement must cover this share of the first
+    return_fraction: float = 0.2  # the second movement must cover this share of the first
     history_s: float = 4.0
 
     @staticmethod
@@ -375,8 +375,8 @@ class RepDetector:
     def _max_excursion(self) -> float:
         if len(self._rep_excursions) >= 2:
             ex = sorted(self._rep_excursions[-8:])
-            return 2.0 * ex[len(ex) // 2]
-        return 2.5 * self._rom_guess
+            return 2.5 * ex[len(ex) // 2]
+        return 3.0 * self._rom_guess
 
     def _max_pause_s(self, pause: Phase) -> float:
         return 2.0 * (self.tempo.target_s(pause) or 0.0) + 1.5
