@@ -30,6 +30,7 @@ MIN_PHASE_FACTOR_FOR_STOP = 0.5  # ...once it has lasted this share of its targe
 ONSET_ACCEL_FRACTION = 0.2  # a movement began where it accelerated at less than this share of now
 EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
 MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
+HALF_SIZE_SLACK = 0.75  # a first half this share of the minimum may still be a rep if the second is big
 
 
 @dataclass(frozen=True)
@@ -355,14 +356,19 @@ class RepDetector:
             if rep.spans and rep.spans[-1].phase is self._pause_after[self._first_dir]:
                 rep.spans.pop()
             return
+        if max(rep.first_excursion, move.excursion) < self._min_excursion():
+            # Both halves small: drift shrinks one half and grows the other, but not both.
+            self._rep = None
+            self.current = None
+            return
         rep.spans.append(PhaseSpan(phase, move.start_s, end_s))
         self._complete_rep(rep, end_s, now_s, rest_follows)
 
     def _plausible_first_move(self, move: _Move) -> bool:
         """Big enough to be a rep, not so big or so long that it must be something else."""
         assert move.end_s is not None
-        if move.excursion < self._min_excursion():
-            return False
+        if move.excursion < HALF_SIZE_SLACK * self._min_excursion():
+            return False  # (between the slack and the minimum, the second half decides)
         if move.excursion > self._max_excursion():
             return False
         phase = self._phase_of_move[move.direction]
