@@ -36,7 +36,6 @@ from tempocoach.motion.orientation import GravityFrame, OrientationFilter, Orien
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
 REST_HINT_S = 1.0  # a detector's stop hint holds this long, or until the sensor moves again
-FIT_CYCLES = 3.0  # the drift fit looks back this many rep cycles
 GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
 REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
 RECENT_S = 0.6  # history kept to recover a movement's true onset
@@ -102,12 +101,8 @@ class _RestWindow:
 
 
 class _CycleDetrend:
-    """Removes velocity drift over stretches without rest that are longer than a rep cycle.
-
-    The lift comes back to the same place every rep, so over whole cycles the integrated position
-    only moves by drift. A quadratic fitted to it over the last FIT_CYCLES cycles (an offset and a bias
-    integrate to exactly that) gives the drift velocity; the periodic motion averages out of the fit.
-    """
+    """Removes the mean velocity over the last rep cycle once a stretch without rest is longer than
+    a cycle (the lift comes back to the same place every rep, so that mean is drift)."""
 
     def __init__(self, cycle_s: float) -> None:
         self.cycle_s = cycle_s
@@ -122,24 +117,31 @@ class _CycleDetrend:
         all_t = np.concatenate([self._t, t])
         cum = np.vstack([self._cum, self._cum[-1] + np.cumsum(v * dt[:, None], axis=0)])
         out = v.copy()
-        late = np.flatnonzero(t - self._since_s > self.cycle_s)
+        cycle = self.cycle_s
+        elapsed = t - self._since_s
+        late = np.flatnonzero(elapsed > cycle)
         if late.size:
-            out[late] -= self._fitted_drift(all_t, cum, t[late])
-        keep = all_t > all_t[-1] - FIT_CYCLES * self.cycle_s - 0.5
+            now = len(self._t) + late
+            mean_now = self._window_mean(all_t, cum, now, cycle)
+            # Drift grows linearly (a bias), so the window mean lags it by half a cycle: extrapolate
+            # with the mean's slope once there is history for it.
+            half = np.searchsorted(all_t, t[late] - cycle / 2, side="right") - 1
+            mean_before = self._window_mean(all_t, cum, np.maximum(half, 0), cycle)
+            has_history = (elapsed[late] > 1.5 * cycle)[:, None]
+            slope = np.where(has_history, (mean_now - mean_before) / (cycle / 2), 0.0)
+            out[late] -= mean_now + slope * (cycle / 2)
+        keep = all_t > all_t[-1] - 2 * cycle - 0.5
         first_kept = int(np.argmax(keep))
         self._t = all_t[first_kept:]
         self._cum = cum[first_kept:]
         return out
 
-    def _fitted_drift(self, all_t: FloatArray, cum: FloatArray, t_now: FloatArray) -> FloatArray:
-        span_s = min(float(all_t[-1] - self._since_s), FIT_CYCLES * self.cycle_s)
-        first = int(np.searchsorted(all_t, all_t[-1] - span_s))
-        degree = 2 if span_s > 1.5 * self.cycle_s else 1
-        coef = np.polynomial.polynomial.polyfit(all_t[first:] - all_t[-1], cum[first + 1 :], degree)
-        drift = np.tile(coef[1], (len(t_now), 1))
-        if degree == 2:
-            drift += 2 * coef[2][None, :] * (t_now - all_t[-1])[:, None]
-        return np.asarray(drift)
+    @staticmethod
+    def _window_mean(all_t: FloatArray, cum: FloatArray, end: np.ndarray, window_s: float) -> FloatArray:
+        """Mean velocity over the window_s ending at sample index `end` (cum is one row ahead)."""
+        first = np.searchsorted(all_t, all_t[end] - window_s)
+        span = (all_t[end] - all_t[first])[:, None]
+        return np.asarray((cum[end + 1] - cum[first]) / np.maximum(span, 1e-6))
 
 
 class _AxisLearner:
