@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, PhaseSpan, Rep
 from tempocoach.exercises import Exercise
+from tempocoach.motion.edges import acceleration_onset, extrapolate_to_rest
 from tempocoach.tempo import TempoCode
 
 UP, DOWN, REST = 1, -1, 0
@@ -27,7 +28,6 @@ STOPPED_FRACTION_OF_PEAK = 0.25  # a movement slowed below this share of its pea
 FLAT_FRACTION = 0.3  # ...whose velocity changed less than this share of the threshold...
 FLAT_WINDOW_S = 0.15  # ...over this long has stopped
 MIN_PHASE_FACTOR_FOR_STOP = 0.5  # ...once it has lasted this share of its target
-ONSET_ACCEL_FRACTION = 0.2  # a movement began where it accelerated at less than this share of now
 EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
 MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
 HALF_SIZE_SLACK = 0.75  # a first half this share of the minimum may still be a rep if the second is big
@@ -216,27 +216,11 @@ class RepDetector:
         i1 = min(last, i0 + 1)
         while i1 < last and speeds[i1] < base + 2 * floor:
             i1 += 1
-        edge = self._extrapolate(hist[i0], hist[i1], direction, backwards=True, base=base)
+        edge = extrapolate_to_rest(hist[i0], hist[i1], direction, backwards=True, base=base)
         # A pause whose integrated speed creeps (drift) has no clear "slowest" sample; the movement's
         # own acceleration marks its onset better: walk back while it is still accelerating hard.
-        onset = self._acceleration_onset(hist, speeds, earliest, last)
+        onset = acceleration_onset(hist, speeds, earliest, last)
         return max(edge, onset)
-
-    @staticmethod
-    def _acceleration_onset(hist: list[tuple[float, float, float]], speeds: list[float], earliest: int,
-                            last: int) -> tuple[float, float]:
-        def accel(k: int) -> float:
-            dt = hist[k][0] - hist[k - 1][0]
-            return (speeds[k] - speeds[k - 1]) / dt if dt > 0 else 0.0
-
-        first = max(earliest + 1, 1)
-        if last < first:
-            return hist[last][0], hist[last][2]
-        peak = max(accel(k) for k in range(max(first, last - 5), last + 1))
-        k = last
-        while k > first and accel(k) > ONSET_ACCEL_FRACTION * peak:
-            k -= 1
-        return hist[k][0], hist[k][2]
 
     def _end_edge(self, direction: int) -> tuple[float, float]:
         """Where the movement that just slowed down really stopped: the first sample after its last
@@ -255,7 +239,7 @@ class RepDetector:
         i1 = max(peak, i - 1)
         while i1 > peak and speeds[i1] < base + 2 * floor:
             i1 -= 1
-        return self._extrapolate(hist[i], hist[i1], direction, backwards=False, base=base)
+        return extrapolate_to_rest(hist[i], hist[i1], direction, backwards=False, base=base)
 
     def _search_from(self, hist: list[tuple[float, float, float]]) -> int:
         """How far back a start edge may lie: the previous edge, at most EDGE_LOOKBACK_S ago."""
@@ -263,21 +247,6 @@ class RepDetector:
         if self._move is not None and self._move.end_s is not None:
             limit_s = max(limit_s, self._move.end_s)
         return next((k for k, h in enumerate(hist) if h[0] >= limit_s), len(hist) - 1)
-
-    @staticmethod
-    def _extrapolate(
-        slow: tuple[float, float, float], fast: tuple[float, float, float], direction: int, backwards: bool,
-        base: float = 0.0,
-    ) -> tuple[float, float]:
-        t0, v0, p0 = slow
-        t1, v1, _ = fast
-        s0, s1 = max(v0 * direction - base, 0.0), max(v1 * direction - base, 0.0)
-        if s1 <= s0 or t1 == t0:
-            return t0, p0
-        # Speed ramps up roughly linearly from zero near the start of a movement.
-        dt = s0 * abs(t1 - t0) / (s1 - s0)
-        dt = min(dt, 0.3)
-        return (t0 - dt, p0) if backwards else (t0 + dt, p0)
 
     def _zero_crossing(self, old_direction: int) -> tuple[float, float]:
         hist = self._hist

@@ -26,12 +26,11 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from tempocoach.events import MotionFrame
 from tempocoach.exercises import Exercise
 from tempocoach.motion.calibration import AccelerometerBias
+from tempocoach.motion.filters import AxisLearner, CycleDetrend, Lowpass, RestWindow
 from tempocoach.motion.orientation import GravityFrame, OrientationFilter, OrientationSettings
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
@@ -65,105 +64,6 @@ class TrackerSettings:
     orientation: OrientationSettings = field(default_factory=OrientationSettings)
 
 
-class _Lowpass:
-    """Streaming Butterworth low-pass with carried state (columns filtered independently)."""
-
-    def __init__(self, cutoff_hz: float, rate_hz: float, columns: int) -> None:
-        self._sos = butter(2, min(cutoff_hz, 0.45 * rate_hz), fs=rate_hz, output="sos")
-        self._columns = columns
-        self._zi: FloatArray | None = None
-
-    def __call__(self, x: FloatArray) -> FloatArray:
-        x2 = x.reshape(len(x), self._columns)
-        if self._zi is None:
-            base = sosfilt_zi(self._sos)  # start settled on the first value: no start-up transient
-            self._zi = base[:, :, None] * x2[0][None, None, :]
-        y, self._zi = sosfilt(self._sos, x2, axis=0, zi=self._zi)
-        return np.asarray(y).reshape(x.shape)
-
-
-class _RestWindow:
-    """Rest candidate = every sample of the last window quiet."""
-
-    def __init__(self, window: int) -> None:
-        self._window = max(2, window)
-        self._tail = np.zeros(0, dtype=bool)
-
-    def __call__(self, quiet: np.ndarray) -> np.ndarray:
-        joined = np.concatenate([self._tail, quiet])
-        out = np.zeros(len(quiet), dtype=bool)
-        if len(joined) >= self._window:
-            all_quiet = np.asarray(sliding_window_view(joined, self._window).all(axis=1))
-            take = min(len(quiet), len(all_quiet))
-            out[len(quiet) - take :] = all_quiet[len(all_quiet) - take :]
-        self._tail = joined[-(self._window - 1) :]
-        return out
-
-
-class _CycleDetrend:
-    """Removes the mean velocity over the last rep cycle once a stretch without rest is longer than
-    a cycle (the lift comes back to the same place every rep, so that mean is drift)."""
-
-    def __init__(self, cycle_s: float) -> None:
-        self.cycle_s = cycle_s
-        self.reset(0.0)
-
-    def reset(self, t_s: float) -> None:
-        self._since_s = t_s
-        self._t = np.zeros(0)
-        self._cum = np.zeros((1, 3))  # cumulative integral of velocity, one row ahead of _t
-
-    def __call__(self, t: FloatArray, dt: FloatArray, v: FloatArray) -> FloatArray:
-        all_t = np.concatenate([self._t, t])
-        cum = np.vstack([self._cum, self._cum[-1] + np.cumsum(v * dt[:, None], axis=0)])
-        out = v.copy()
-        cycle = self.cycle_s
-        elapsed = t - self._since_s
-        late = np.flatnonzero(elapsed > cycle)
-        if late.size:
-            now = len(self._t) + late
-            mean_now = self._window_mean(all_t, cum, now, cycle)
-            # Drift grows linearly (a bias), so the window mean lags it by half a cycle: extrapolate
-            # with the mean's slope once there is history for it.
-            half = np.searchsorted(all_t, t[late] - cycle / 2, side="right") - 1
-            mean_before = self._window_mean(all_t, cum, np.maximum(half, 0), cycle)
-            has_history = (elapsed[late] > 1.5 * cycle)[:, None]
-            slope = np.where(has_history, (mean_now - mean_before) / (cycle / 2), 0.0)
-            out[late] -= mean_now + slope * (cycle / 2)
-        keep = all_t > all_t[-1] - 2 * cycle - 0.5
-        first_kept = int(np.argmax(keep))
-        self._t = all_t[first_kept:]
-        self._cum = cum[first_kept:]
-        return out
-
-    @staticmethod
-    def _window_mean(all_t: FloatArray, cum: FloatArray, end: np.ndarray, window_s: float) -> FloatArray:
-        """Mean velocity over the window_s ending at sample index `end` (cum is one row ahead)."""
-        first = np.searchsorted(all_t, all_t[end] - window_s)
-        span = (all_t[end] - all_t[first])[:, None]
-        return np.asarray((cum[end + 1] - cum[first]) / np.maximum(span, 1e-6))
-
-
-class _AxisLearner:
-    """Principal axis of a stream of vectors, with a sign kept stable from batch to batch. Old samples
-    fade (per learned sample), so gestures before the set give way to the lift's own motion."""
-
-    def __init__(self, dims: int, memory_samples: float) -> None:
-        self._cov = np.zeros((dims, dims))
-        self._axis = np.zeros(dims)
-        self._keep_per_sample = 1.0 - 1.0 / max(memory_samples, 1.0)
-
-    def learn(self, samples: FloatArray) -> FloatArray:
-        if len(samples):
-            self._cov = self._cov * self._keep_per_sample ** len(samples) + samples.T @ samples
-        _, vecs = np.linalg.eigh(self._cov + 1e-12 * np.eye(len(self._cov)))
-        axis = np.asarray(vecs[:, -1])
-        if float(np.dot(axis, self._axis)) < 0:
-            axis = -axis
-        self._axis = axis
-        return axis
-
-
 class MotionTracker:
     """Streaming: `update(batch)` returns the MotionFrame for the batch's samples."""
 
@@ -176,10 +76,10 @@ class MotionTracker:
         self._orientation: OrientationFilter | GravityFrame = (
             GravityFrame(rate) if s.gravity_frame else OrientationFilter(rate, s.orientation)
         )
-        self._motion_lp = _Lowpass(s.lowpass_hz, rate, 6)  # accelerometer and gyro side by side
-        self._acc_slow = _Lowpass(0.3, rate, 3)  # the local mean, for quiet tests without an offset
-        self._rest_window = _RestWindow(round(s.rest_window_s * rate))
-        self._detrend = _CycleDetrend(s.cycle_s)
+        self._motion_lp = Lowpass(s.lowpass_hz, rate, 6)  # accelerometer and gyro side by side
+        self._acc_slow = Lowpass(0.3, rate, 3)  # the local mean, for quiet tests without an offset
+        self._rest_window = RestWindow(round(s.rest_window_s * rate))
+        self._detrend = CycleDetrend(s.cycle_s)
         self._offset_alpha = 1.0 / max(1.0, s.offset_time_constant_s * rate)
         # Rest is judged on the lift's own axis: the horizontal axes carry the AHRS's tilt errors.
         self._axes = slice(0, 2) if exercise.concentric == "horizontal" else slice(2, 3)
@@ -209,8 +109,8 @@ class MotionTracker:
         self._recent_dev = np.zeros(0)
         self._recent_dt = np.zeros(0)
         # Signal axes and signs.
-        self._horizontal_axis = _AxisLearner(2, AXIS_MEMORY_S * rate)
-        self._rotation_axis = _AxisLearner(3, AXIS_MEMORY_S * rate)
+        self._horizontal_axis = AxisLearner(2, AXIS_MEMORY_S * rate)
+        self._rotation_axis = AxisLearner(3, AXIS_MEMORY_S * rate)
         self._sign_keep_per_sample = 1.0 - 1.0 / (AXIS_MEMORY_S * rate)
         self._angle = 0.0
         self._sign_evidence = 0.0
