@@ -16,9 +16,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from tempocoach.errors import TempoCoachError
 from tempocoach.exercises import get_exercise
 from tempocoach.motion.pipeline import analyze_recording
+from tempocoach.sensors.base import ImuBatch
 from tempocoach.sensors.files import load_recording
 from tempocoach.tempo import parse_tempo
 
@@ -56,13 +59,39 @@ def _count(path: Path | list[Path], exercise: str, placement: str, tempo: str) -
     return len(record.reps), ""
 
 
-def apple_watch(root: Path, tempo: str) -> list[Count]:
+def _whole_recording(active: Path, idle: Path) -> ImuBatch:
+    """The dataset cut each recording into the rep span (active, trimmed at the first and last rep
+    peaks, so those reps are clipped) and the rest (idle); its README says to merge them by time."""
+    parts = [load_recording(path)[0] for path in (active, idle) if path.exists()]
+    t = np.concatenate([p.t_s for p in parts])
+    order = np.argsort(t, kind="stable")
+    keep = np.concatenate([[True], np.diff(t[order]) > 0])
+    pick = order[keep]
+    acc = np.concatenate([p.acc_mps2 for p in parts])[pick]
+    gyr = np.concatenate([p.gyr_radps for p in parts])[pick]
+    return ImuBatch(t[pick], acc, gyr)
+
+
+def _count_batch(batch: ImuBatch, exercise: str, placement: str, tempo: str) -> int:
+    record = analyze_recording(batch, get_exercise(exercise), parse_tempo(tempo), placement)
+    return len(record.reps)
+
+
+def apple_watch(root: Path, tempo: str, whole: bool) -> list[Count]:
+    """whole=False: the active span only (first and last reps clipped by the dataset's trim);
+    whole=True: the full recording, with the handling before and after the set."""
     base = root / "applewatch-gym-kaggle"
     out = []
     with (base / "labels.csv").open() as fh:
         for row in csv.DictReader(fh):
             exercise = APPLE_WATCH[row["exercise_code"]]
-            found, note = _count(base / "data" / row["active_file"], exercise, "wrist", tempo)
+            active, idle = base / "data" / row["active_file"], base / "data" / row["idle_file"]
+            try:
+                batch = _whole_recording(active, idle) if whole else load_recording(active)[0]
+                found: int | None = _count_batch(batch, exercise, "wrist", tempo)
+                note = ""
+            except TempoCoachError as exc:
+                found, note = None, str(exc)
             if row["unilateral_or_alternating"] == "1":
                 note = (note + " unilateral: label may count both arms").strip()
             label = int(row["reps_label"])
@@ -105,15 +134,18 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.exists():
         print(f"{args.data}: not found; the real recordings live in ../shared/data/real")
         return 0
-    watch = apple_watch(args.data, args.tempo)
+    watch = apple_watch(args.data, args.tempo, whole=False)
+    watch_whole = apple_watch(args.data, args.tempo, whole=True)
     bar = feather(args.data, args.tempo, args.flagged)
     if args.verbose:
-        for r in watch + bar:
+        for r in watch + watch_whole + bar:
             print(f"  {r.dataset:<10} {r.name[:48]:<48} {r.exercise:<28} "
                   f"label {r.label:>3} found {r.found} {r.note}")
     print(f"assumed tempo {args.tempo}")
-    print(summarise(watch, "Apple Watch (wrist), all 21"))
-    print(summarise([r for r in watch if "unilateral" not in r.note], "Apple Watch, bilateral only"))
+    print(summarise(watch, "Apple Watch (wrist), active span"))
+    print(summarise([r for r in watch if "unilateral" not in r.note], "  bilateral only"))
+    print(summarise(watch_whole, "Apple Watch, whole recording"))
+    print(summarise([r for r in watch_whole if "unilateral" not in r.note], "  bilateral only"))
     print(summarise(bar, "feather-barbell (bar)" + (", all" if args.flagged else ", unflagged")))
     for exercise in sorted({r.exercise for r in bar}):
         print(summarise([r for r in bar if r.exercise == exercise], f"  {exercise}"))
