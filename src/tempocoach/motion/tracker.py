@@ -77,7 +77,7 @@ class MotionTracker:
             GravityFrame(rate) if s.gravity_frame else OrientationFilter(rate, s.orientation)
         )
         self._motion_lp = Lowpass(s.lowpass_hz, rate, 6)  # accelerometer and gyro side by side
-        self._acc_slow = Lowpass(0.3, rate, 3)  # the local mean, for quiet tests without an offset
+        self._motion_slow = Lowpass(0.3, rate, 6)  # the local mean, for quiet tests without offsets
         self._rest_window = RestWindow(round(s.rest_window_s * rate))
         self._detrend = CycleDetrend(s.cycle_s)
         self._offset_alpha = 1.0 / max(1.0, s.offset_time_constant_s * rate)
@@ -90,6 +90,7 @@ class MotionTracker:
         self._acc_offset = GRAVITY_AT_REST.copy()
         self._gyro_bias = np.zeros(3)
         self._acc_bias = AccelerometerBias()
+        self._gyro_bias_known = False
         self._steady_rows: list[FloatArray] = []  # this rest's gyro and raw accelerometer rows so far
         self._offset_known = False
         self._gap_since_rest = False
@@ -133,7 +134,7 @@ class MotionTracker:
         # One filter call for both sensors: the per-call overhead dominates at packet sizes.
         both_lp = self._motion_lp(np.hstack([acc, gyr]))
         acc_lp, gyr_lp = both_lp[:, :3], both_lp[:, 3:]
-        candidate_rest = self._rest_window(self._quiet(t, dt, acc, acc_lp, gyr_lp))
+        candidate_rest = self._rest_window(self._quiet(t, dt, acc, acc_lp, gyr_lp, gyr))
         vel, pos, rest = self._integrate(t, dt, acc, np.linalg.norm(acc_lp[:, self._axes], axis=1),
                                          candidate_rest)
         self._learn_at_rest(t, force, batch.gyr_radps, batch.acc_mps2, rest)
@@ -146,7 +147,7 @@ class MotionTracker:
 
     # -- rest ---------------------------------------------------------------------------------------
     def _quiet(self, t: FloatArray, dt: FloatArray, acc: FloatArray, acc_lp: FloatArray,
-               gyr_lp: FloatArray) -> np.ndarray:
+               gyr_lp: FloatArray, gyr_raw: FloatArray) -> np.ndarray:
         s = self.settings
         axes = self._axes
         # A slow start is quiet on every sensor, but its speed still builds up: the velocity gained
@@ -155,11 +156,17 @@ class MotionTracker:
         quiet = (np.linalg.norm(acc_lp[:, axes], axis=1) < s.rest_acc_mps2) & (
             np.linalg.norm(gain[:, axes], axis=1) < s.rest_speed_mps
         )
-        change = acc_lp - self._acc_slow(acc)
+        slow = self._motion_slow(np.hstack([acc, gyr_raw]))
+        change = acc_lp - slow[:, :3]
         if self._lost() or not self._offset_known:
             # The offset is unknown or wrong (the sensor turned over): judge quiet on change alone.
             quiet |= np.linalg.norm(change[:, axes], axis=1) < s.rest_acc_mps2
-        return np.asarray(quiet & (np.linalg.norm(gyr_lp, axis=1) < s.rest_gyr_radps))
+        still_gyro = np.linalg.norm(gyr_lp, axis=1) < s.rest_gyr_radps
+        if not self._gyro_bias_known:
+            # A cheap gyro can sit 0.1-0.25 rad/s off zero until its bias is learned at a rest, and
+            # that rest must be allowed to happen: judge the gyro on change too.
+            still_gyro |= np.linalg.norm(gyr_lp - slow[:, 3:], axis=1) < s.rest_gyr_radps
+        return np.asarray(quiet & still_gyro)
 
     def _recent_velocity_gain(self, t: FloatArray, dt: FloatArray, acc: FloatArray) -> FloatArray:
         """Per sample, the velocity change integrated over the preceding REST_SPEED_WINDOW_S."""
@@ -333,6 +340,7 @@ class MotionTracker:
         if float(steady_rows[:, :3].std(axis=0).max()) < GYRO_STEADY_RADPS and self._truly_still(steady_rows):
             steady_mean = steady_rows.mean(axis=0)
             self._gyro_bias += w * (steady_mean[:3] - self._gyro_bias)
+            self._gyro_bias_known = True
             if self._acc_bias.add_rest(steady_mean[3:], len(steady_rows)):
                 # With the sensor-frame bias removed, a rest reads |g| straight up at any tilt.
                 self._acc_offset = np.array([0.0, 0.0, self._acc_bias.gravity_mps2])
