@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -78,7 +79,7 @@ class Catalog:
             for key in (e.id, e.name, *e.aliases):
                 self._by_key[_key(key)] = e
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Exercise]:
         return iter(self._by_id.values())
 
     def __len__(self) -> int:

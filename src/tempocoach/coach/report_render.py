@@ -164,14 +164,13 @@ def _draw_motion(ax: Axes, report: SetReport, motion: MotionFrame) -> None:
     _annotate_reps(ax, report)
     ax.set_xlabel("time (s)")
     ax.set_xlim(*_time_range(report, motion))
-    ax.legend(
-        handles=_legend_handles(report),
-        loc="lower left",
-        bbox_to_anchor=(0, 1.0),
-        ncol=9,
-        fontsize=8,
-        frameon=False,
-    )
+    _add_legend(ax, report)
+
+
+def _add_legend(ax: Axes, report: SetReport) -> None:
+    """One legend row above the panel: phase colours, target brackets, verdict colours."""
+    ax.legend(handles=_legend_handles(report), loc="lower left", bbox_to_anchor=(0, 1.0), ncol=9,
+              fontsize=8, frameon=False)
 
 
 def _draw_timeline(ax: Axes, report: SetReport) -> None:
@@ -193,14 +192,7 @@ def _draw_timeline(ax: Axes, report: SetReport) -> None:
     _annotate_reps(ax, report)
     ax.set_xlabel("time (s)")
     ax.set_xlim(*_time_range(report, None))
-    ax.legend(
-        handles=_legend_handles(report),
-        loc="lower left",
-        bbox_to_anchor=(0, 1.0),
-        ncol=9,
-        fontsize=8,
-        frameon=False,
-    )
+    _add_legend(ax, report)
 
 
 def _draw_targets_and_verdicts(ax: Axes, report: SetReport, lanes: dict[Phase, int] | None = None) -> None:

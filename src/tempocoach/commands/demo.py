@@ -22,7 +22,7 @@ from rich.text import Text
 from tempocoach.coach.report import build_report
 from tempocoach.coach.report_render import render_figure
 from tempocoach.commands.analysis import write_output
-from tempocoach.commands.training import _run_with_player
+from tempocoach.commands.training import run_with_player
 from tempocoach.config import UserConfig
 from tempocoach.errors import TempoCoachError
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, PhaseSpan, Rep, SetRecord
@@ -196,7 +196,7 @@ def demo(
         start: Callable[[], Any] = lambda: run_session(protocol, parts, options)  # noqa: E731
         view.start()
         try:
-            result = asyncio.run(_run_with_player(start, voice, sources))
+            result = asyncio.run(run_with_player(start, voice, sources))
         finally:
             view.stop()
             voice.close()

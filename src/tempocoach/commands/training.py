@@ -62,7 +62,7 @@ def _voice(clock: RealClock, no_audio: bool, wav: Path | None, display: ConsoleD
     return PlayerVoice.open(clock, "speaker", on_notice=lambda m: display.show(m, "warn"))
 
 
-async def _run_with_player(
+async def run_with_player(
     start: Callable[[], Awaitable[SessionResult]], voice: Voice, sources: SourceProvider
 ) -> SessionResult:
     """Run the session while the audio player pumps on its own (cues land on time between batches)."""
@@ -124,7 +124,7 @@ def run(
         parts = SessionParts(clock, keys, sources, book, voice, display)
         try:
             start = lambda: run_session(chosen, parts, options)  # noqa: E731 - created inside the loop
-            session = asyncio.run(_run_with_player(start, voice, sources))
+            session = asyncio.run(run_with_player(start, voice, sources))
         finally:
             voice.close()
         rows = book.sets(session_id=session.session_id)
