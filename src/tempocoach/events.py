@@ -28,12 +28,33 @@ CONCENTRIC_FIRST = (Phase.CONCENTRIC, Phase.TOP_PAUSE, Phase.ECCENTRIC, Phase.BO
 
 
 @dataclass(frozen=True)
+class TrackTrace:
+    """What the tracker saw, per sample, for the post-set refinement of a translation lift.
+
+    acceleration: gravity-free acceleration along the lift's signed axis (m/s^2) before any offset
+    learned live; quiet: accelerometer and gyro alone look still (a rest candidate, before the
+    integrated speed is asked); up_in_sensor: the up direction in the sensor frame (unit vectors).
+    """
+
+    acceleration: FloatArray
+    quiet: np.ndarray
+    up_in_sensor: FloatArray
+
+    @staticmethod
+    def concat(traces: list[TrackTrace]) -> TrackTrace:
+        return TrackTrace(np.concatenate([x.acceleration for x in traces]),
+                          np.concatenate([x.quiet for x in traces]),
+                          np.concatenate([x.up_in_sensor for x in traces]))
+
+
+@dataclass(frozen=True)
 class MotionFrame:
     """The tracker's output for one batch: the motion signal the detector reads.
 
     position: metres along gravity (translation lifts) or radians of joint angle (rotation lifts),
     signed so that the concentric moves it in +direction. velocity: its time derivative.
     still: True where the sensor is judged at rest (no translation and no rotation).
+    trace: the tracker's working, kept for the post-set refinement (translation lifts only).
     """
 
     t_s: FloatArray
@@ -41,6 +62,7 @@ class MotionFrame:
     velocity: FloatArray
     still: np.ndarray
     unit: str = "m"  # "m" or "rad"
+    trace: TrackTrace | None = None
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from tempocoach.errors import DataFormatError, DeviceError
-from tempocoach.events import PhaseEvent, Rep
+from tempocoach.events import MotionFrame, PhaseEvent, Rep
 from tempocoach.plan import PlannedSet
 from tempocoach.rest import KEY_PAUSE, KEY_QUIT, KEY_SKIP, Clock, KeySource
 from tempocoach.sensors.base import ImuBatch, Source
@@ -35,6 +35,8 @@ class Pipeline(Protocol):
 
     @property
     def reps(self) -> list[Rep]: ...
+
+    def refined(self) -> tuple[list[Rep], MotionFrame]: ...
 
 
 class Coach(Protocol):
@@ -238,7 +240,7 @@ async def run_rep_set(
     if finish is not None:
         for cue in finish(run.last_t_s or 0.0):
             speaker.cue(cue)
-    run.reps = list(pipeline.reps)
+    run.reps = list(pipeline.refined()[0])  # the post-set report reads the set with all of it in hand
     if run.outcome == "done" and target and len(run.reps) < target:
         run.outcome = "stopped"
     return run

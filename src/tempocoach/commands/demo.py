@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,6 +116,9 @@ class WatchedPipeline:
     def reps(self) -> list[Any]:
         return self.inner.reps
 
+    def refined(self) -> tuple[list[Rep], MotionFrame]:
+        return self.inner.refined()
+
 
 def shift_record(record: SetRecord, by_s: float) -> SetRecord:
     """The same set on a clock moved by by_s seconds."""
@@ -122,7 +126,7 @@ def shift_record(record: SetRecord, by_s: float) -> SetRecord:
                 r.range_of_motion) for r in record.reps]
     motion = record.motion
     if motion is not None:
-        motion = MotionFrame(motion.t_s + by_s, motion.position, motion.velocity, motion.still, motion.unit)
+        motion = replace(motion, t_s=motion.t_s + by_s)
     return SetRecord(record.exercise, record.tempo, record.placement, reps=reps, motion=motion,
                      source=record.source)
 
@@ -202,10 +206,10 @@ def demo(
             voice.close()
     if not result.set_ids or not watched or not len(watched[-1].inner.motion()):
         raise TempoCoachError("demo: the set recorded no samples; try --device simulator")
-    # The figure shows exactly what the live detector found, on a clock that starts at zero (a Polar
-    # sensor counts nanoseconds since 2000).
-    live = watched[-1].inner
-    record = SetRecord(lift.id, str(code), lift.default_placement(), reps=live.reps, motion=live.motion(),
+    # The figure shows the post-set report's view (the refined set, as the logbook has it), on a clock
+    # that starts at zero (a Polar sensor counts nanoseconds since 2000).
+    refined_reps, refined_motion = watched[-1].inner.refined()
+    record = SetRecord(lift.id, str(code), lift.default_placement(), reps=refined_reps, motion=refined_motion,
                        source="demo")
     figure = out / "demo.png"
     shifted = shift_record(record, -float(record.motion.t_s[0])) if record.motion is not None else record

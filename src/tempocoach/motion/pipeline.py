@@ -1,7 +1,7 @@
 """Tracker + detector as one streaming unit, and the offline `analyze` path over a whole recording.
 
 `analyze_recording` feeds the recording through the very same streaming code in packet-sized chunks,
-so a live session and a post-set analysis of the same samples agree by construction.
+then refines the set with all of it in hand (refine.py): its reps are the post-set report's.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
+from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord, TrackTrace
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
 from tempocoach.motion.orientation import needs_gravity_frame
+from tempocoach.motion.refine import refine_translation
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.tempo import TempoCode
@@ -108,13 +109,31 @@ class MotionPipeline:
         if not frames:
             z = np.zeros(0)
             return MotionFrame(z, z, z, np.zeros(0, dtype=bool), self.unit)
+        traces = [f.trace for f in frames if f.trace is not None]
         return MotionFrame(
             np.concatenate([f.t_s for f in frames]),
             np.concatenate([f.position for f in frames]),
             np.concatenate([f.velocity for f in frames]),
             np.concatenate([f.still for f in frames]),
             frames[0].unit,
+            TrackTrace.concat(traces) if len(traces) == len(frames) else None,
         )
+
+    def refined(self) -> tuple[list[Rep], MotionFrame]:
+        """The post-set view: reps found again on the motion refined with the whole set in hand (the
+        live reps and motion when the lift gives refinement nothing to work with)."""
+        motion = self.motion()
+        if self._tracker is None:
+            return self.reps, motion
+        better = refine_translation(motion, self.tempo.rep_duration_s, self.exercise.rom_m or 0.4,
+                                    fit_sensor_errors=self.exercise.concentric != "horizontal"
+                                    and not self._tracker.settings.gravity_frame)
+        if better is None:
+            return self.reps, motion
+        detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=motion.unit)
+        detector.update(better)
+        detector.finish()
+        return list(detector.reps), better
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,
@@ -127,12 +146,13 @@ def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, pla
     for part in batch.chunks(chunk):
         events.extend(pipe.update(part))
     events.extend(pipe.finish())
+    reps, motion = pipe.refined()
     return SetRecord(
         exercise=exercise.id,
         tempo=str(tempo),
         placement=placement,
-        reps=pipe.reps,
+        reps=reps,
         events=events,
-        motion=pipe.motion(),
+        motion=motion,
         source=source,
     )

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tempocoach.events import MotionFrame
+from tempocoach.events import MotionFrame, TrackTrace
 from tempocoach.exercises import Exercise
 from tempocoach.motion.calibration import AccelerometerBias
 from tempocoach.motion.filters import AxisLearner, CycleDetrend, Lowpass, RestWindow
@@ -138,11 +138,15 @@ class MotionTracker:
         vel, pos, rest = self._integrate(t, dt, acc, np.linalg.norm(acc_lp[:, self._axes], axis=1),
                                          candidate_rest)
         self._learn_at_rest(t, force, batch.gyr_radps, batch.acc_mps2, rest)
-        if self.mode == "translation":
-            position, velocity = self._translation_signal(vel, pos, acc_lp)
-        else:
-            position, velocity = self._rotation_signal(dt, gyr, vel, rest)
         self._t_prev = float(t[-1])
+        if self.mode == "translation":
+            # Refinement gets the acceleration before the offsets learned live: it removes a constant
+            # offset per stretch between rests itself, and the live offsets also soak up real motion.
+            position, velocity, acceleration = self._translation_signal(vel, pos, force - GRAVITY_AT_REST,
+                                                                        acc_lp)
+            trace = TrackTrace(acceleration, candidate_rest, earth.up_in_sensor)
+            return MotionFrame(t, position, velocity, rest, self.unit, trace)
+        position, velocity = self._rotation_signal(dt, gyr, vel, rest)
         return MotionFrame(t, position, velocity, rest, self.unit)
 
     # -- rest ---------------------------------------------------------------------------------------
@@ -357,17 +361,18 @@ class MotionTracker:
         return tilt_rad < 0.3 * turn_rad + STILL_TILT_NOISE_RAD
 
     # -- signals --------------------------------------------------------------------------------
-    def _translation_signal(self, vel: FloatArray, pos: FloatArray, acc_lp: FloatArray
-                            ) -> tuple[FloatArray, FloatArray]:
+    def _translation_signal(self, vel: FloatArray, pos: FloatArray, acc: FloatArray, acc_lp: FloatArray
+                            ) -> tuple[FloatArray, FloatArray, FloatArray]:
         direction = self.exercise.concentric
         if direction == "up":
-            return pos[:, 2].copy(), vel[:, 2].copy()
+            return pos[:, 2].copy(), vel[:, 2].copy(), acc[:, 2].copy()
         if direction == "down":
-            return -pos[:, 2], -vel[:, 2]
+            return -pos[:, 2], -vel[:, 2], -acc[:, 2]
         # Horizontal: the principal horizontal axis of the motion, signed by the first real move.
         moving = np.linalg.norm(acc_lp[:, :2], axis=1) > 0.05
         axis = self._horizontal_axis.learn(acc_lp[moving, :2])
-        return self._apply_first_move_sign(pos[:, :2] @ axis, vel[:, :2] @ axis, 0.05)
+        position, velocity = self._apply_first_move_sign(pos[:, :2] @ axis, vel[:, :2] @ axis, 0.05)
+        return position, velocity, self._first_move_sign * (acc[:, :2] @ axis)
 
     def _rotation_signal(self, dt: FloatArray, gyr: FloatArray, vel_earth: FloatArray, rest: np.ndarray
                          ) -> tuple[FloatArray, FloatArray]:

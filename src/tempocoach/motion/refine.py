@@ -1,0 +1,253 @@
+"""Post-set refinement: the velocity of a translation lift re-estimated with the whole set in hand.
+
+Live, the velocity between two rests carries the integration's drift until the next rest reveals it,
+and the detector has to read pauses through that drift. After the set both ends of every movement are
+known, so each stretch between two rests is integrated with velocity zero at both ends (the error is
+spread over the stretch, as a constant accelerometer offset would spread it). With that cleaner
+velocity, quiet stretches that the live tracker could not trust (a pause that read as slow movement)
+are checked again and, when the speed there agrees, become rests too; a few rounds settle it. Stretches
+that never stop (a 4040 set) also lose their mean velocity over each rep cycle: the lift comes back to
+the same place every rep. The refined frame then goes through a fresh RepDetector.
+
+Rotation lifts need none of this: their rate comes from the gyro and does not drift.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, find_peaks, sosfiltfilt
+
+from tempocoach.events import MotionFrame
+from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray
+
+
+@dataclass(frozen=True)
+class RefineSettings:
+    gap_s: float = 0.25  # a hole in the samples longer than this breaks the integration
+    rest_window_s: float = 0.2  # the tracker's quiet flag needs this much quiet behind it
+    min_pause_s: float = 0.15  # a quiet stretch this long may be a pause...
+    pause_speed_mps: float = 0.04  # ...if the refined speed across it stays below this
+    pause_speed_fraction: float = 0.25  # ...and below this share of the nearby movement's peak speed
+    neighbourhood_s: float = 2.0
+    rounds: int = 4
+    long_stretch_cycles: float = 2.0  # stretches longer than this many rep cycles are detrended
+    min_fit_rest_s: float = 0.5  # rests this long teach the sensor-error fit (turnarounds are shorter)
+    prior_bias_mps2: float = 0.3  # typical size of a MEMS accelerometer's bias...
+    prior_scale_error: float = 0.03  # ...and of its per-axis scale error
+    equation_noise: float = 0.02  # m/s^2 at rest, m/s over a stretch
+    turnaround_fraction_of_rom: float = 0.25  # a reversal needs this much travel on either side
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[lo, hi) index ranges where flags is True."""
+    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _velocity_steps(t_s: FloatArray, acc_mps2: FloatArray, gap_s: float) -> FloatArray:
+    """Trapezoidal velocity increments; nothing is known across a gap."""
+    dt = np.diff(t_s, prepend=t_s[0])
+    steps = 0.5 * (acc_mps2 + np.concatenate([acc_mps2[:1], acc_mps2[:-1]])) * dt
+    steps[dt > gap_s] = 0.0
+    return np.asarray(steps)
+
+
+def _moving_mean(t_s: FloatArray, v: FloatArray, window_s: float) -> FloatArray:
+    """Centred mean of v over window_s (clipped at the ends)."""
+    dt = np.diff(t_s, prepend=t_s[0])
+    cum = np.concatenate([[0.0], np.cumsum(v * dt)])
+    lo = np.searchsorted(t_s, t_s - window_s / 2)
+    hi = np.searchsorted(t_s, t_s + window_s / 2, side="right") - 1
+    span = t_s[hi] - t_s[lo]
+    return np.where(span > 0, (cum[hi + 1] - cum[lo + 1]) / np.maximum(span, 1e-9), v)
+
+
+def velocity_between_rests(t_s: FloatArray, steps: FloatArray, rest: np.ndarray, cycle_s: float,
+                           settings: RefineSettings) -> FloatArray:
+    """Integrate each stretch between rests with zero velocity at both of its ends."""
+    n = len(t_s)
+    v = np.zeros(n)
+    for lo, hi in _runs(~rest):
+        gained = np.cumsum(steps[lo:hi])
+        if lo > 0 and hi < n:
+            residual = gained[-1] + steps[hi]  # what is left at the next rest is error
+            share = (t_s[lo:hi] - t_s[lo - 1]) / max(t_s[hi] - t_s[lo - 1], 1e-9)
+            stretch = gained - residual * share
+        elif hi < n:  # moving from the first sample: integrate back from the first rest
+            stretch = gained - (gained[-1] + steps[hi])
+        else:  # still moving at the end: only the start is known
+            stretch = gained
+        t_first = t_s[lo - 1] if lo > 0 else t_s[lo]
+        t_last = t_s[hi] if hi < n else t_s[hi - 1]
+        if cycle_s > 0 and t_last - t_first > settings.long_stretch_cycles * cycle_s:
+            stretch = stretch - _moving_mean(t_s[lo:hi], stretch, cycle_s)
+        v[lo:hi] = stretch
+    return v
+
+
+def error_regressors(up_in_sensor: FloatArray) -> FloatArray:
+    """Per sample, what the accelerometer's own errors add to the vertical acceleration, per unit of
+    each error. A sensor-frame bias b reads as up.b; scale and cross-axis errors (a symmetric matrix M)
+    read as g * up.M.up. Both change as the sensor tilts during the rep, so no single offset removes
+    them."""
+    g = STANDARD_GRAVITY
+    x, y, z = up_in_sensor[:, 0], up_in_sensor[:, 1], up_in_sensor[:, 2]
+    quadratic = g * np.column_stack([x * x, y * y, z * z, 2 * x * y, 2 * x * z, 2 * y * z])
+    return np.hstack([up_in_sensor, quadratic])
+
+
+def zero_velocity_points(rest: np.ndarray, turnarounds: list[int]) -> list[int]:
+    """Sample indices where the velocity is known to be zero: both ends of each rest, and every
+    turnaround outside a rest."""
+    points = [i for lo, hi in _runs(rest) for i in (lo, hi - 1)]
+    points += [i for i in turnarounds if not rest[i]]
+    return sorted(set(points))
+
+
+def sensor_error_fit(t_s: FloatArray, acc_mps2: FloatArray, regressors: FloatArray, rest: np.ndarray,
+                     turnarounds: list[int], settings: RefineSettings) -> FloatArray:
+    """The accelerometer's errors (see error_regressors), fitted by ridge regression towards a perfect
+    sensor from what the lift guarantees: the acceleration is zero at rest, and the velocity is zero
+    at every rest and turnaround, so nothing is gained between two of them."""
+    dt = np.diff(t_s, prepend=t_s[0])
+    rows: list[FloatArray] = []
+    rhs: list[float] = []
+    for lo, hi in _runs(rest):
+        if t_s[hi - 1] - t_s[lo] >= settings.min_fit_rest_s:
+            rows.append(regressors[lo:hi].mean(axis=0))
+            rhs.append(float(acc_mps2[lo:hi].mean()))
+    cum_x = np.cumsum(regressors * dt[:, None], axis=0)
+    cum_a = np.cumsum(acc_mps2 * dt)
+    points = zero_velocity_points(rest, turnarounds)
+    for i, j in itertools.pairwise(points):
+        if rest[i : j + 1].all():
+            continue  # the same rest
+        rows.append(cum_x[j] - cum_x[i])
+        rhs.append(float(cum_a[j] - cum_a[i]))
+    if not rows:
+        return np.zeros(len(t_s))
+    a = np.array(rows) / settings.equation_noise
+    y = np.array(rhs) / settings.equation_noise
+    prior = np.diag([1 / settings.prior_bias_mps2**2] * 3 + [1 / settings.prior_scale_error**2] * 6)
+    weights = np.ones(len(y))
+    theta: FloatArray = np.zeros(a.shape[1])
+    # Some "zero velocity" points will be wrong (a cruise taken for a rest, a lobe that was not a
+    # reversal): reweight them away (Tukey's biweight on the residuals).
+    for _ in range(6):
+        aw = a * weights[:, None]
+        theta = np.asarray(np.linalg.solve(aw.T @ a + prior, aw.T @ y), dtype=float)
+        residual = y - a @ theta
+        scale = max(1.4826 * float(np.median(np.abs(residual))), 1.0)
+        weights = np.clip(1 - (residual / (4.685 * scale)) ** 2, 0.0, None) ** 2
+    return np.asarray(regressors @ theta)
+
+
+def turnarounds(t_s: FloatArray, v: FloatArray, min_excursion: float) -> list[int]:
+    """Where the movement reverses: the extremes of position with at least min_excursion of travel
+    on either side."""
+    dt = np.diff(t_s, prepend=t_s[0])
+    position = np.cumsum(v * dt)
+    tops, _ = find_peaks(position, prominence=min_excursion)
+    bottoms, _ = find_peaks(-position, prominence=min_excursion)
+    return sorted([*tops.tolist(), *bottoms.tolist()])
+
+
+def _pauses_found(t_s: FloatArray, v: FloatArray, quiet: np.ndarray, rest: np.ndarray,
+                  settings: RefineSettings) -> np.ndarray:
+    """Quiet stretches, not yet rests, where the refined speed says the bar really stopped."""
+    found = np.zeros(len(t_s), dtype=bool)
+    speed = np.abs(v)
+    for lo, hi in _runs(quiet & ~rest):
+        if t_s[hi - 1] - t_s[lo] < settings.min_pause_s:
+            continue
+        near_lo = np.searchsorted(t_s, t_s[lo] - settings.neighbourhood_s)
+        near_hi = np.searchsorted(t_s, t_s[hi - 1] + settings.neighbourhood_s, side="right")
+        peak = float(speed[near_lo:near_hi].max())
+        limit = min(settings.pause_speed_mps, settings.pause_speed_fraction * peak)
+        if float(speed[lo:hi].max()) < limit:
+            found[lo:hi] = True
+    return found
+
+
+def _widen_to_window(t_s: FloatArray, quiet: np.ndarray, window_s: float) -> np.ndarray:
+    """The tracker flags quiet once a whole window behind a sample was quiet: the quiet began a
+    window earlier than the flag."""
+    out = quiet.copy()
+    for lo, _ in _runs(quiet):
+        start = int(np.searchsorted(t_s, t_s[lo] - window_s))
+        out[start:lo] = True
+    return out
+
+
+def acceleration_turnarounds(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, rom_m: float
+                             ) -> list[int]:
+    """Where the lift reverses, read from the acceleration alone: a rep's bottom is the middle of a
+    broad lobe of acceleration towards the concentric, its top the middle of one away from it. The
+    accelerometer's tilt-dependent errors scale these lobes but barely move them, so the instants
+    hold even where the integrated velocity has drifted."""
+    cutoff_hz = float(np.clip(3.0 / max(cycle_s, 1e-3), 0.3, 1.5))
+    rate_hz = 1.0 / float(np.median(np.diff(t_s)))
+    if len(t_s) < 32 or cutoff_hz >= 0.45 * rate_hz:
+        return []
+    sos = butter(2, cutoff_hz, fs=rate_hz, output="sos")
+    smooth = sosfiltfilt(sos, acc_mps2 - np.median(acc_mps2))
+    # A sinusoid over the range of motion at the tempo's pace: the size of lobe to expect.
+    expected = 0.5 * rom_m * (2 * np.pi / max(cycle_s, 1e-3)) ** 2
+    bottoms, _ = find_peaks(smooth, prominence=0.5 * expected)
+    tops, _ = find_peaks(-smooth, prominence=0.5 * expected)
+    lobes = sorted([(i, 1) for i in bottoms.tolist()] + [(i, -1) for i in tops.tolist()])
+    # The push that starts the set and the brake that ends it are lobes too, but not reversals: a
+    # reversal has a lobe of the other sign on both sides.
+    signs = [sign for _, sign in lobes]
+    return [i for k, (i, sign) in enumerate(lobes) if -sign in signs[:k] and -sign in signs[k + 1 :]]
+
+
+def _bookend_rests(t_s: FloatArray, rest: np.ndarray, min_s: float, turns: list[int]) -> np.ndarray:
+    """The rests before the first reversal and after the last: the only ones trusted blindly (a rest
+    found live between them may be a slow cruise)."""
+    out = np.zeros(len(rest), dtype=bool)
+    runs = [(lo, hi) for lo, hi in _runs(rest) if t_s[hi - 1] - t_s[lo] >= min_s]
+    first_turn, last_turn = (turns[0], turns[-1]) if turns else (len(rest), -1)
+    before = [(lo, hi) for lo, hi in runs if hi <= first_turn]
+    after = [(lo, hi) for lo, hi in runs if lo > last_turn]
+    for lo, hi in before[-1:] + after[:1]:
+        out[lo:hi] = True
+    return out
+
+
+def refine_translation(frame: MotionFrame, cycle_s: float, rom_m: float, fit_sensor_errors: bool,
+                       settings: RefineSettings | None = None) -> MotionFrame | None:
+    """The frame with refined velocity, position and rests; None when the frame lacks what refinement
+    needs (no trace, or no rest anywhere to anchor the velocity).
+
+    fit_sensor_errors: the signal is vertical and "up" came from an AHRS. (Up from a low-passed
+    accelerometer moves with the lift itself, and the fit would explain the lift away.)"""
+    s = settings or RefineSettings()
+    trace = frame.trace
+    if trace is None or len(frame) < 2:
+        return None
+    t_s = frame.t_s
+    live_rest = frame.still.astype(bool)
+    quiet = _widen_to_window(t_s, trace.quiet.astype(bool), s.rest_window_s) | live_rest
+    acc = trace.acceleration
+    rest = live_rest
+    if fit_sensor_errors:
+        turns = acceleration_turnarounds(t_s, acc, cycle_s, rom_m)
+        rest = _bookend_rests(t_s, live_rest, s.min_fit_rest_s, turns)
+        acc = acc - sensor_error_fit(t_s, acc, error_regressors(trace.up_in_sensor), rest, turns, s)
+    if not rest.any():
+        return None
+    v = velocity_between_rests(t_s, _velocity_steps(t_s, acc, s.gap_s), rest, cycle_s, s)
+    for _ in range(s.rounds):
+        found = _pauses_found(t_s, v, quiet, rest, s)
+        if not found.any():
+            break
+        rest = rest | found
+        v = velocity_between_rests(t_s, _velocity_steps(t_s, acc, s.gap_s), rest, cycle_s, s)
+    dt = np.diff(t_s, prepend=t_s[0])
+    position = np.cumsum(0.5 * (v + np.concatenate([v[:1], v[:-1]])) * dt)
+    return MotionFrame(t_s, position, v, rest, frame.unit, trace)
