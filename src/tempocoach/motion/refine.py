@@ -38,7 +38,8 @@ class RefineSettings:
     prior_bias_mps2: float = 0.3  # typical size of a MEMS accelerometer's bias...
     prior_scale_error: float = 0.03  # ...and of its per-axis scale error
     equation_noise: float = 0.02  # m/s^2 at rest, m/s over a stretch
-    turnaround_fraction_of_rom: float = 0.25  # a reversal needs this much travel on either side
+    lobe_tolerance_s: float = 0.15  # a lobe's middle this close to a rest is in it
+    cruise_phase_s: float = 2.5  # movement phases this long have a constant-speed cruise
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -67,23 +68,20 @@ def _moving_mean(t_s: FloatArray, v: FloatArray, window_s: float) -> FloatArray:
 
 
 def velocity_between_rests(t_s: FloatArray, steps: FloatArray, rest: np.ndarray, cycle_s: float,
-                           settings: RefineSettings) -> FloatArray:
-    """Integrate each stretch between rests with zero velocity at both of its ends."""
+                           open_ended: FloatArray, settings: RefineSettings) -> FloatArray:
+    """Integrate each stretch between rests with zero velocity at both of its ends. Before the first
+    rest and after the last only one end is known: there `open_ended` (the live velocity) stands."""
     n = len(t_s)
     v = np.zeros(n)
     for lo, hi in _runs(~rest):
+        if lo == 0 or hi == n:
+            v[lo:hi] = open_ended[lo:hi]
+            continue
         gained = np.cumsum(steps[lo:hi])
-        if lo > 0 and hi < n:
-            residual = gained[-1] + steps[hi]  # what is left at the next rest is error
-            share = (t_s[lo:hi] - t_s[lo - 1]) / max(t_s[hi] - t_s[lo - 1], 1e-9)
-            stretch = gained - residual * share
-        elif hi < n:  # moving from the first sample: integrate back from the first rest
-            stretch = gained - (gained[-1] + steps[hi])
-        else:  # still moving at the end: only the start is known
-            stretch = gained
-        t_first = t_s[lo - 1] if lo > 0 else t_s[lo]
-        t_last = t_s[hi] if hi < n else t_s[hi - 1]
-        if cycle_s > 0 and t_last - t_first > settings.long_stretch_cycles * cycle_s:
+        residual = gained[-1] + steps[hi]  # what is left at the next rest is error
+        share = (t_s[lo:hi] - t_s[lo - 1]) / max(t_s[hi] - t_s[lo - 1], 1e-9)
+        stretch = gained - residual * share
+        if cycle_s > 0 and t_s[hi] - t_s[lo - 1] > settings.long_stretch_cycles * cycle_s:
             stretch = stretch - _moving_mean(t_s[lo:hi], stretch, cycle_s)
         v[lo:hi] = stretch
     return v
@@ -146,16 +144,6 @@ def sensor_error_fit(t_s: FloatArray, acc_mps2: FloatArray, regressors: FloatArr
     return np.asarray(regressors @ theta)
 
 
-def turnarounds(t_s: FloatArray, v: FloatArray, min_excursion: float) -> list[int]:
-    """Where the movement reverses: the extremes of position with at least min_excursion of travel
-    on either side."""
-    dt = np.diff(t_s, prepend=t_s[0])
-    position = np.cumsum(v * dt)
-    tops, _ = find_peaks(position, prominence=min_excursion)
-    bottoms, _ = find_peaks(-position, prominence=min_excursion)
-    return sorted([*tops.tolist(), *bottoms.tolist()])
-
-
 def _pauses_found(t_s: FloatArray, v: FloatArray, quiet: np.ndarray, rest: np.ndarray,
                   settings: RefineSettings) -> np.ndarray:
     """Quiet stretches, not yet rests, where the refined speed says the bar really stopped."""
@@ -183,12 +171,13 @@ def _widen_to_window(t_s: FloatArray, quiet: np.ndarray, window_s: float) -> np.
     return out
 
 
-def acceleration_turnarounds(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, rom_m: float
-                             ) -> list[int]:
-    """Where the lift reverses, read from the acceleration alone: a rep's bottom is the middle of a
-    broad lobe of acceleration towards the concentric, its top the middle of one away from it. The
-    accelerometer's tilt-dependent errors scale these lobes but barely move them, so the instants
-    hold even where the integrated velocity has drifted."""
+Lobe = tuple[int, int]  # (sample index of a lobe's middle, sign of its acceleration)
+
+
+def acceleration_lobes(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, rom_m: float) -> list[Lobe]:
+    """The broad lobes of acceleration that start, reverse and stop each movement. The accelerometer's
+    tilt-dependent errors scale these lobes but barely move them, so they hold where the integrated
+    velocity has drifted."""
     cutoff_hz = float(np.clip(3.0 / max(cycle_s, 1e-3), 0.3, 1.5))
     rate_hz = 1.0 / float(np.median(np.diff(t_s)))
     if len(t_s) < 32 or cutoff_hz >= 0.45 * rate_hz:
@@ -197,30 +186,40 @@ def acceleration_turnarounds(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: flo
     smooth = sosfiltfilt(sos, acc_mps2 - np.median(acc_mps2))
     # A sinusoid over the range of motion at the tempo's pace: the size of lobe to expect.
     expected = 0.5 * rom_m * (2 * np.pi / max(cycle_s, 1e-3)) ** 2
-    bottoms, _ = find_peaks(smooth, prominence=0.5 * expected)
-    tops, _ = find_peaks(-smooth, prominence=0.5 * expected)
-    lobes = sorted([(i, 1) for i in bottoms.tolist()] + [(i, -1) for i in tops.tolist()])
-    # The push that starts the set and the brake that ends it are lobes too, but not reversals: a
-    # reversal has a lobe of the other sign on both sides.
+    ups, _ = find_peaks(smooth, prominence=0.5 * expected)
+    downs, _ = find_peaks(-smooth, prominence=0.5 * expected)
+    return sorted([(i, 1) for i in ups.tolist()] + [(i, -1) for i in downs.tolist()])
+
+
+def reversals(lobes: list[Lobe]) -> list[int]:
+    """Lobes where the lift reverses (velocity zero in their middle). The push that starts the set and
+    the brake that ends it are lobes too, but a reversal has a lobe of the other sign on both sides."""
     signs = [sign for _, sign in lobes]
     return [i for k, (i, sign) in enumerate(lobes) if -sign in signs[:k] and -sign in signs[k + 1 :]]
 
 
-def _bookend_rests(t_s: FloatArray, rest: np.ndarray, min_s: float, turns: list[int]) -> np.ndarray:
-    """The rests before the first reversal and after the last: the only ones trusted blindly (a rest
-    found live between them may be a slow cruise)."""
-    out = np.zeros(len(rest), dtype=bool)
-    runs = [(lo, hi) for lo, hi in _runs(rest) if t_s[hi - 1] - t_s[lo] >= min_s]
-    first_turn, last_turn = (turns[0], turns[-1]) if turns else (len(rest), -1)
-    before = [(lo, hi) for lo, hi in runs if hi <= first_turn]
-    after = [(lo, hi) for lo, hi in runs if lo > last_turn]
-    for lo, hi in before[-1:] + after[:1]:
-        out[lo:hi] = True
+def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], tolerance_s: float
+                  ) -> np.ndarray:
+    """The candidate rests that cannot be a slow cruise. A cruise lies between the push that started
+    it and the brake that ends it, lobes of opposite signs; a pause lies between a brake and a push
+    the other way (the same sign) or holds a reversal's lobe; a rest before or after the set has no
+    lobe on one side."""
+    out = np.zeros(len(candidates), dtype=bool)
+    lobe_t = np.array([t_s[i] for i, _ in lobes])
+    for lo, hi in _runs(candidates):
+        if not lobes:
+            out[lo:hi] = True
+            continue
+        inside = (lobe_t >= t_s[lo] - tolerance_s) & (lobe_t <= t_s[hi - 1] + tolerance_s)
+        before = [sign for (i, sign), t in zip(lobes, lobe_t, strict=True) if t < t_s[lo] - tolerance_s]
+        after = [sign for (i, sign), t in zip(lobes, lobe_t, strict=True) if t > t_s[hi - 1] + tolerance_s]
+        if inside.any() or not before or not after or before[-1] == after[0]:
+            out[lo:hi] = True
     return out
 
 
-def refine_translation(frame: MotionFrame, cycle_s: float, rom_m: float, fit_sensor_errors: bool,
-                       settings: RefineSettings | None = None) -> MotionFrame | None:
+def refine_translation(frame: MotionFrame, cycle_s: float, slowest_phase_s: float, rom_m: float,
+                       fit_sensor_errors: bool, settings: RefineSettings | None = None) -> MotionFrame | None:
     """The frame with refined velocity, position and rests; None when the frame lacks what refinement
     needs (no trace, or no rest anywhere to anchor the velocity).
 
@@ -235,19 +234,26 @@ def refine_translation(frame: MotionFrame, cycle_s: float, rom_m: float, fit_sen
     quiet = _widen_to_window(t_s, trace.quiet.astype(bool), s.rest_window_s) | live_rest
     acc = trace.acceleration
     rest = live_rest
-    if fit_sensor_errors:
-        turns = acceleration_turnarounds(t_s, acc, cycle_s, rom_m)
-        rest = _bookend_rests(t_s, live_rest, s.min_fit_rest_s, turns)
-        acc = acc - sensor_error_fit(t_s, acc, error_regressors(trace.up_in_sensor), rest, turns, s)
+    if slowest_phase_s >= s.cruise_phase_s:
+        # Phases this slow cruise at constant speed, which the live tracker may have taken for rest,
+        # and their accelerations are small enough for the accelerometer's errors to matter.
+        lobes = acceleration_lobes(t_s, acc, cycle_s, rom_m)
+        long_quiet = np.zeros(len(t_s), dtype=bool)
+        for lo, hi in _runs(quiet):
+            long_quiet[lo:hi] = t_s[hi - 1] - t_s[lo] >= s.min_fit_rest_s
+        rest = trusted_rests(t_s, live_rest | long_quiet, lobes, s.lobe_tolerance_s)
+        if fit_sensor_errors:
+            regressors = error_regressors(trace.up_in_sensor)
+            acc = acc - sensor_error_fit(t_s, acc, regressors, rest, reversals(lobes), s)
     if not rest.any():
         return None
-    v = velocity_between_rests(t_s, _velocity_steps(t_s, acc, s.gap_s), rest, cycle_s, s)
+    v = velocity_between_rests(t_s, _velocity_steps(t_s, acc, s.gap_s), rest, cycle_s, frame.velocity, s)
     for _ in range(s.rounds):
         found = _pauses_found(t_s, v, quiet, rest, s)
         if not found.any():
             break
         rest = rest | found
-        v = velocity_between_rests(t_s, _velocity_steps(t_s, acc, s.gap_s), rest, cycle_s, s)
+        v = velocity_between_rests(t_s, _velocity_steps(t_s, acc, s.gap_s), rest, cycle_s, frame.velocity, s)
     dt = np.diff(t_s, prepend=t_s[0])
     position = np.cumsum(0.5 * (v + np.concatenate([v[:1], v[:-1]])) * dt)
     return MotionFrame(t_s, position, v, rest, frame.unit, trace)
