@@ -25,13 +25,14 @@ import numpy as np
 
 from tempocoach.events import Phase, PhaseEvent, Rep
 from tempocoach.exercises import catalog, get_exercise
-from tempocoach.motion.pipeline import MotionPipeline
+from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
 from tempocoach.sensors.simulator import simulate_set
 from tempocoach.tempo import parse_tempo
 
 TEMPOS = ["4040", "5010", "31X0", "3110", "4212", "2020", "20X1", "3010", "2110"]
 RATES = [50.0, 100.0, 200.0]
-REFINED = "--live" not in sys.argv  # score the post-set reps (the report's), or the live ones
+# Which reps are scored: a live session's post-set report (refined), the live ones, or `analyze`'s.
+MODE = "live" if "--live" in sys.argv else "analyze" if "--analyze" in sys.argv else "refined"
 
 
 @dataclass
@@ -84,7 +85,10 @@ def run_one(spec: tuple[str, str, str, float, int]) -> SetResult:
     for batch in sim.batches(packet):
         events.extend(pipe.update(batch))
     events.extend(pipe.finish())
-    found = pipe.refined()[0] if REFINED else pipe.reps
+    if MODE == "analyze":
+        found = analyze_recording(sim.batch, get_exercise(exercise), parse_tempo(tempo), placement).reps
+    else:
+        found = pipe.refined()[0] if MODE == "refined" else pipe.reps
     pairs = match_reps(found, sim.truth)
     result = SetResult(exercise, tempo, placement, rate_hz, seed, len(sim.truth), len(found), len(pairs))
     for f, t in pairs:
@@ -147,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--live", action="store_true", help="score the live reps, not the refined ones")
+    parser.add_argument("--analyze", action="store_true", help="score `analyze` of the whole recording")
     parser.add_argument("--by", choices=["exercise", "tempo", "placement", "rate_hz", "none"], nargs="*",
                         default=["exercise", "tempo", "placement", "rate_hz"])
     args = parser.parse_args(argv)

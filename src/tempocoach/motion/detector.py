@@ -128,17 +128,22 @@ class RepDetector:
     def update(self, frame: MotionFrame) -> list[PhaseEvent]:
         if len(frame) == 0:
             return []
-        s = self.settings
         hist = self._hist
-        for t, v, p, rest in zip(frame.t_s.tolist(), frame.velocity.tolist(), frame.position.tolist(),
-                                 frame.still.tolist(), strict=True):
+        for k, (t, v, p, rest) in enumerate(zip(frame.t_s.tolist(), frame.velocity.tolist(),
+                                                 frame.position.tolist(), frame.still.tolist(), strict=True)):
             hist.append((t, v, p))
             self._t_last = t
             self._step(t, v, p, bool(rest))
-        while hist and hist[0][0] < self._t_last - s.history_s:
-            hist.popleft()
+            if k % 64 == 63:  # a whole recording may come as one frame: keep the history bounded
+                self._trim_history()
+        self._trim_history()
         out, self._pending = self._pending, []
         return out
+
+    def _trim_history(self) -> None:
+        hist, keep_from = self._hist, self._t_last - self.settings.history_s
+        while hist and hist[0][0] < keep_from:
+            hist.popleft()
 
     def _step(self, t: float, v_raw: float, p: float, rest: bool) -> None:
         s = self.settings

@@ -204,16 +204,17 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], to
     it and the brake that ends it, lobes of opposite signs; a pause lies between a brake and a push
     the other way (the same sign) or holds a reversal's lobe; a rest before or after the set has no
     lobe on one side."""
+    if not lobes:
+        return candidates.copy()
     out = np.zeros(len(candidates), dtype=bool)
-    lobe_t = np.array([t_s[i] for i, _ in lobes])
+    lobe_t = t_s[[i for i, _ in lobes]]
+    signs = [sign for _, sign in lobes]
     for lo, hi in _runs(candidates):
-        if not lobes:
-            out[lo:hi] = True
-            continue
-        inside = (lobe_t >= t_s[lo] - tolerance_s) & (lobe_t <= t_s[hi - 1] + tolerance_s)
-        before = [sign for (i, sign), t in zip(lobes, lobe_t, strict=True) if t < t_s[lo] - tolerance_s]
-        after = [sign for (i, sign), t in zip(lobes, lobe_t, strict=True) if t > t_s[hi - 1] + tolerance_s]
-        if inside.any() or not before or not after or before[-1] == after[0]:
+        first_inside = int(np.searchsorted(lobe_t, t_s[lo] - tolerance_s))
+        first_after = int(np.searchsorted(lobe_t, t_s[hi - 1] + tolerance_s, side="right"))
+        holds_lobe = first_after > first_inside
+        outside_set = first_inside == 0 or first_after == len(lobes)
+        if holds_lobe or outside_set or signs[first_inside - 1] == signs[first_after]:
             out[lo:hi] = True
     return out
 
