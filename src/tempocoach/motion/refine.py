@@ -39,6 +39,8 @@ class RefineSettings:
     prior_scale_error: float = 0.03  # ...and of its per-axis scale error
     equation_noise: float = 0.02  # m/s^2 at rest, m/s over a stretch
     lobe_tolerance_s: float = 0.15  # a lobe's middle this close to a rest is in it
+    anchor_window_s: float = 0.3  # a reversal's zero velocity is searched this close to its lobe
+    anchor_speed_mps: float = 0.06  # ...and only taken if the fitted velocity is this slow there
     cruise_phase_s: float = 2.5  # movement phases this long have a constant-speed cruise
 
 
@@ -161,6 +163,20 @@ def _pauses_found(t_s: FloatArray, v: FloatArray, quiet: np.ndarray, rest: np.nd
     return found
 
 
+def reversal_anchors(t_s: FloatArray, v: FloatArray, turns: list[int], settings: RefineSettings
+                     ) -> np.ndarray:
+    """The sample nearest each reversal lobe where the velocity is slowest, if it is slow enough to be
+    the reversal itself (a sticking point mid-movement also makes a lobe, but not a slow one)."""
+    out = np.zeros(len(t_s), dtype=bool)
+    for i in turns:
+        lo = int(np.searchsorted(t_s, t_s[i] - settings.anchor_window_s))
+        hi = int(np.searchsorted(t_s, t_s[i] + settings.anchor_window_s, side="right"))
+        k = lo + int(np.argmin(np.abs(v[lo:hi])))
+        if abs(v[k]) < settings.anchor_speed_mps:
+            out[k] = True
+    return out
+
+
 def _widen_to_window(t_s: FloatArray, quiet: np.ndarray, window_s: float) -> np.ndarray:
     """The tracker flags quiet once a whole window behind a sample was quiet: the quiet began a
     window earlier than the flag."""
@@ -214,7 +230,15 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], to
         first_after = int(np.searchsorted(lobe_t, t_s[hi - 1] + tolerance_s, side="right"))
         holds_lobe = first_after > first_inside
         outside_set = first_inside == 0 or first_after == len(lobes)
-        if holds_lobe or outside_set or signs[first_inside - 1] == signs[first_after]:
+        if holds_lobe and not outside_set:
+            # A pause is centred on its reversal; quiet that runs on to one side is the next
+            # movement's slow start, or the last one's slow end.
+            middle = float(lobe_t[first_inside:first_after].mean())
+            half_s = min(middle - t_s[lo], t_s[hi - 1] - middle) + tolerance_s
+            lo = max(lo, int(np.searchsorted(t_s, middle - half_s)))
+            hi = min(hi, int(np.searchsorted(t_s, middle + half_s, side="right")))
+            out[lo:hi] = True
+        elif outside_set or signs[first_inside - 1] == signs[first_after]:
             out[lo:hi] = True
     return out
 
@@ -235,6 +259,7 @@ def refine_translation(frame: MotionFrame, cycle_s: float, slowest_phase_s: floa
     quiet = _widen_to_window(t_s, trace.quiet.astype(bool), s.rest_window_s) | live_rest
     acc = trace.acceleration
     rest = live_rest
+    lobes: list[Lobe] = []
     if slowest_phase_s >= s.cruise_phase_s:
         # Phases this slow cruise at constant speed, which the live tracker may have taken for rest,
         # and their accelerations are small enough for the accelerometer's errors to matter.
@@ -248,13 +273,20 @@ def refine_translation(frame: MotionFrame, cycle_s: float, slowest_phase_s: floa
             acc = acc - sensor_error_fit(t_s, acc, regressors, rest, reversals(lobes), s)
     if not rest.any():
         return None
-    v = velocity_between_rests(t_s, _velocity_steps(t_s, acc, s.gap_s), rest, cycle_s, frame.velocity, s)
+    steps = _velocity_steps(t_s, acc, s.gap_s)
+    v = velocity_between_rests(t_s, steps, rest, cycle_s, frame.velocity, s)
+    anchors = np.zeros(len(t_s), dtype=bool)
+    if slowest_phase_s >= s.cruise_phase_s and fit_sensor_errors:
+        # With the sensor's errors fitted, the velocity is near zero at each reversal: pin it there, so
+        # drift cannot build up over a long set without rests.
+        anchors = reversal_anchors(t_s, v, reversals(lobes), s)
+        v = velocity_between_rests(t_s, steps, rest | anchors, cycle_s, frame.velocity, s)
     for _ in range(s.rounds):
         found = _pauses_found(t_s, v, quiet, rest, s)
         if not found.any():
             break
         rest = rest | found
-        v = velocity_between_rests(t_s, _velocity_steps(t_s, acc, s.gap_s), rest, cycle_s, frame.velocity, s)
+        v = velocity_between_rests(t_s, steps, rest | anchors, cycle_s, frame.velocity, s)
     dt = np.diff(t_s, prepend=t_s[0])
     position = np.cumsum(0.5 * (v + np.concatenate([v[:1], v[:-1]])) * dt)
     return MotionFrame(t_s, position, v, rest, frame.unit, trace)
