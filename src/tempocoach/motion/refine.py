@@ -214,6 +214,15 @@ def reversals(lobes: list[Lobe]) -> list[int]:
     return [i for k, (i, sign) in enumerate(lobes) if -sign in signs[:k] and -sign in signs[k + 1 :]]
 
 
+def outside_set(t_s: FloatArray, rest: np.ndarray, lobes: list[Lobe]) -> np.ndarray:
+    """The rests before the set's first acceleration lobe or after its last."""
+    if not lobes:
+        return rest.copy()
+    out = rest.copy()
+    out[lobes[0][0] : lobes[-1][0] + 1] = False
+    return out
+
+
 def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], tolerance_s: float
                   ) -> np.ndarray:
     """The candidate rests that cannot be a slow cruise. A cruise lies between the push that started
@@ -269,8 +278,11 @@ def refine_translation(frame: MotionFrame, cycle_s: float, slowest_phase_s: floa
             long_quiet[lo:hi] = t_s[hi - 1] - t_s[lo] >= s.min_fit_rest_s
         rest = trusted_rests(t_s, live_rest | long_quiet, lobes, s.lobe_tolerance_s)
         if fit_sensor_errors:
+            # Zero acceleration is only certain outside the set: a slow reversal is quiet but still
+            # accelerating. Zero velocity is certain there and at every reversal.
             regressors = error_regressors(trace.up_in_sensor)
-            acc = acc - sensor_error_fit(t_s, acc, regressors, rest, reversals(lobes), s)
+            still = outside_set(t_s, rest, lobes)
+            acc = acc - sensor_error_fit(t_s, acc, regressors, still, reversals(lobes), s)
     if not rest.any():
         return None
     steps = _velocity_steps(t_s, acc, s.gap_s)
@@ -283,6 +295,8 @@ def refine_translation(frame: MotionFrame, cycle_s: float, slowest_phase_s: floa
         v = velocity_between_rests(t_s, steps, rest | anchors, cycle_s, frame.velocity, s)
     for _ in range(s.rounds):
         found = _pauses_found(t_s, v, quiet, rest, s)
+        if lobes:
+            found = trusted_rests(t_s, found, lobes, s.lobe_tolerance_s)
         if not found.any():
             break
         rest = rest | found
