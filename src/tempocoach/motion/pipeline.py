@@ -125,10 +125,8 @@ class MotionPipeline:
         motion = self.motion()
         if self._tracker is None:
             return self.reps, motion
-        tempo = self.tempo
-        slowest_phase_s = max(tempo.nominal_s(Phase.ECCENTRIC), tempo.nominal_s(Phase.CONCENTRIC))
         vertical = self.exercise.concentric != "horizontal"
-        better = refine_translation(motion, tempo.rep_duration_s, slowest_phase_s, self.exercise.rom_m or 0.4,
+        better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4,
                                     fit_sensor_errors=vertical and not self._tracker.settings.gravity_frame)
         if better is None:
             return self.reps, motion

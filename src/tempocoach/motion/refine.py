@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
-from tempocoach.events import MotionFrame
+from tempocoach.events import MotionFrame, Phase
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray
+from tempocoach.tempo import TempoCode
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ def _widen_to_window(t_s: FloatArray, quiet: np.ndarray, window_s: float) -> np.
 
 
 Lobe = tuple[int, int]  # (sample index of a lobe's middle, sign of its acceleration)
+Span = tuple[float, float]  # seconds
 
 
 def acceleration_lobes(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, rom_m: float) -> list[Lobe]:
@@ -214,21 +216,37 @@ def reversals(lobes: list[Lobe]) -> list[int]:
     return [i for k, (i, sign) in enumerate(lobes) if -sign in signs[:k] and -sign in signs[k + 1 :]]
 
 
-def outside_set(t_s: FloatArray, rest: np.ndarray, lobes: list[Lobe]) -> np.ndarray:
-    """The rests before the set's first acceleration lobe or after its last."""
-    if not lobes:
+def set_span(t_s: FloatArray, lobes: list[Lobe], tempo: TempoCode) -> Span | None:
+    """A span surely inside the set: from half a movement before its first reversal to half a movement
+    after its last. (The push that starts a set and the brake that ends it may be too gentle to show
+    as lobes, or a wobble may pass for them; the reversals and the tempo are steadier guides.)"""
+    turns = reversals(lobes)
+    if not turns:
+        return None
+    sign_of = dict(lobes)
+    # A lobe towards the concentric turns an eccentric into a concentric, and the other way round.
+    before = {1: Phase.ECCENTRIC, -1: Phase.CONCENTRIC}
+    after = {1: Phase.CONCENTRIC, -1: Phase.ECCENTRIC}
+    first, last = turns[0], turns[-1]
+    start = float(t_s[first]) - 0.5 * tempo.nominal_s(before[sign_of[first]])
+    end = float(t_s[last]) + 0.5 * tempo.nominal_s(after[sign_of[last]])
+    return start, end
+
+
+def outside_set(t_s: FloatArray, rest: np.ndarray, span: Span | None) -> np.ndarray:
+    """The rests wholly before or after the set's span."""
+    if span is None:
         return rest.copy()
     out = rest.copy()
-    out[lobes[0][0] : lobes[-1][0] + 1] = False
+    out[(t_s >= span[0]) & (t_s <= span[1])] = False
     return out
 
 
-def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], tolerance_s: float
-                  ) -> np.ndarray:
+def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], span: Span | None,
+                  tolerance_s: float) -> np.ndarray:
     """The candidate rests that cannot be a slow cruise. A cruise lies between the push that started
     it and the brake that ends it, lobes of opposite signs; a pause lies between a brake and a push
-    the other way (the same sign) or holds a reversal's lobe; a rest before or after the set has no
-    lobe on one side."""
+    the other way (the same sign) or holds a reversal's lobe; a rest before or after the set is safe."""
     if not lobes:
         return candidates.copy()
     out = np.zeros(len(candidates), dtype=bool)
@@ -238,8 +256,13 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], to
         first_inside = int(np.searchsorted(lobe_t, t_s[lo] - tolerance_s))
         first_after = int(np.searchsorted(lobe_t, t_s[hi - 1] + tolerance_s, side="right"))
         holds_lobe = first_after > first_inside
-        outside_set = first_inside == 0 or first_after == len(lobes)
-        if holds_lobe and not outside_set:
+        if span is None:
+            outside = first_inside == 0 or first_after == len(lobes)
+        else:
+            outside = t_s[hi - 1] < span[0] or t_s[lo] > span[1]
+        if outside:
+            out[lo:hi] = True
+        elif holds_lobe:
             # A pause is centred on its reversal; quiet that runs on to one side is the next
             # movement's slow start, or the last one's slow end.
             middle = float(lobe_t[first_inside:first_after].mean())
@@ -247,13 +270,13 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], to
             lo = max(lo, int(np.searchsorted(t_s, middle - half_s)))
             hi = min(hi, int(np.searchsorted(t_s, middle + half_s, side="right")))
             out[lo:hi] = True
-        elif outside_set or signs[first_inside - 1] == signs[first_after]:
+        elif first_inside > 0 and first_after < len(lobes) and signs[first_inside - 1] == signs[first_after]:
             out[lo:hi] = True
     return out
 
 
-def refine_translation(frame: MotionFrame, cycle_s: float, slowest_phase_s: float, rom_m: float,
-                       fit_sensor_errors: bool, settings: RefineSettings | None = None) -> MotionFrame | None:
+def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, fit_sensor_errors: bool,
+                       settings: RefineSettings | None = None) -> MotionFrame | None:
     """The frame with refined velocity, position and rests; None when the frame lacks what refinement
     needs (no trace, or no rest anywhere to anchor the velocity).
 
@@ -263,25 +286,29 @@ def refine_translation(frame: MotionFrame, cycle_s: float, slowest_phase_s: floa
     trace = frame.trace
     if trace is None or len(frame) < 2:
         return None
+    cycle_s = tempo.rep_duration_s
+    slowest_phase_s = max(tempo.nominal_s(Phase.ECCENTRIC), tempo.nominal_s(Phase.CONCENTRIC))
     t_s = frame.t_s
     live_rest = frame.still.astype(bool)
     quiet = _widen_to_window(t_s, trace.quiet.astype(bool), s.rest_window_s) | live_rest
     acc = trace.acceleration
     rest = live_rest
     lobes: list[Lobe] = []
+    span: Span | None = None
     if slowest_phase_s >= s.cruise_phase_s:
         # Phases this slow cruise at constant speed, which the live tracker may have taken for rest,
         # and their accelerations are small enough for the accelerometer's errors to matter.
         lobes = acceleration_lobes(t_s, acc, cycle_s, rom_m)
+        span = set_span(t_s, lobes, tempo)
         long_quiet = np.zeros(len(t_s), dtype=bool)
         for lo, hi in _runs(quiet):
             long_quiet[lo:hi] = t_s[hi - 1] - t_s[lo] >= s.min_fit_rest_s
-        rest = trusted_rests(t_s, live_rest | long_quiet, lobes, s.lobe_tolerance_s)
+        rest = trusted_rests(t_s, live_rest | long_quiet, lobes, span, s.lobe_tolerance_s)
         if fit_sensor_errors:
             # Zero acceleration is only certain outside the set: a slow reversal is quiet but still
             # accelerating. Zero velocity is certain there and at every reversal.
             regressors = error_regressors(trace.up_in_sensor)
-            still = outside_set(t_s, rest, lobes)
+            still = outside_set(t_s, rest, span)
             acc = acc - sensor_error_fit(t_s, acc, regressors, still, reversals(lobes), s)
     if not rest.any():
         return None
@@ -296,7 +323,7 @@ def refine_translation(frame: MotionFrame, cycle_s: float, slowest_phase_s: floa
     for _ in range(s.rounds):
         found = _pauses_found(t_s, v, quiet, rest, s)
         if lobes:
-            found = trusted_rests(t_s, found, lobes, s.lobe_tolerance_s)
+            found = trusted_rests(t_s, found, lobes, span, s.lobe_tolerance_s)
         if not found.any():
             break
         rest = rest | found
