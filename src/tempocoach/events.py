@@ -55,6 +55,9 @@ class MotionFrame:
     signed so that the concentric moves it in +direction. velocity: its time derivative.
     still: True where the sensor is judged at rest (no translation and no rotation).
     trace: the tracker's working, kept for the post-set refinement (translation lifts only).
+    sign: rotation lifts with a vertical concentric: the sign the tracker gave each sample. Which way
+    is up is learned as the set goes on, so the first reps may have been read upside down; the
+    post-set view applies the final sign to all of them.
     """
 
     t_s: FloatArray
@@ -63,6 +66,7 @@ class MotionFrame:
     still: np.ndarray
     unit: str = "m"  # "m" or "rad"
     trace: TrackTrace | None = None
+    sign: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])

@@ -14,7 +14,7 @@ from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord, Tr
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
 from tempocoach.motion.orientation import needs_gravity_frame
-from tempocoach.motion.refine import refine_translation
+from tempocoach.motion.refine import refine_translation, with_final_sign
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.tempo import TempoCode
@@ -110,6 +110,7 @@ class MotionPipeline:
             z = np.zeros(0)
             return MotionFrame(z, z, z, np.zeros(0, dtype=bool), self.unit)
         traces = [f.trace for f in frames if f.trace is not None]
+        signs = [f.sign for f in frames if f.sign is not None]
         return MotionFrame(
             np.concatenate([f.t_s for f in frames]),
             np.concatenate([f.position for f in frames]),
@@ -117,6 +118,7 @@ class MotionPipeline:
             np.concatenate([f.still for f in frames]),
             frames[0].unit,
             TrackTrace.concat(traces) if len(traces) == len(frames) else None,
+            np.concatenate(signs) if len(signs) == len(frames) else None,
         )
 
     def refined(self) -> tuple[list[Rep], MotionFrame]:
@@ -125,15 +127,21 @@ class MotionPipeline:
         motion = self.motion()
         if self._tracker is None:
             return self.reps, motion
+        if motion.sign is not None:
+            better = with_final_sign(motion)
+            return (self.reps, motion) if better is None else (self._detect(better), better)
         vertical = self.exercise.concentric != "horizontal"
         better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4,
                                     fit_sensor_errors=vertical and not self._tracker.settings.gravity_frame)
         if better is None:
             return self.reps, motion
+        return self._detect(better), better
+
+    def _detect(self, motion: MotionFrame) -> list[Rep]:
         detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=motion.unit)
-        detector.update(better)
+        detector.update(motion)
         detector.finish()
-        return list(detector.reps), better
+        return list(detector.reps)
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,

@@ -15,7 +15,7 @@ Rotation lifts need none of this: their rate comes from the gyro and does not dr
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.signal import butter, find_peaks, sosfiltfilt
@@ -331,3 +331,16 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, fit_s
     dt = np.diff(t_s, prepend=t_s[0])
     position = np.cumsum(0.5 * (v + np.concatenate([v[:1], v[:-1]])) * dt)
     return MotionFrame(t_s, position, v, rest, frame.unit, trace)
+
+
+def with_final_sign(frame: MotionFrame) -> MotionFrame | None:
+    """A rotation lift's frame with every sample signed the way the tracker settled on by the end of the
+    set; None when the sign never changed."""
+    if frame.sign is None or not len(frame):
+        return None
+    final = float(frame.sign[-1])
+    flip = frame.sign * final  # +1 where the sample already had the final sign, -1 where not
+    if (flip > 0).all():
+        return None
+    return replace(frame, position=frame.position * flip, velocity=frame.velocity * flip,
+                   sign=np.full(len(frame), final))

@@ -146,8 +146,8 @@ class MotionTracker:
                                                                         acc_lp)
             trace = TrackTrace(acceleration, candidate_rest, earth.up_in_sensor)
             return MotionFrame(t, position, velocity, rest, self.unit, trace)
-        position, velocity = self._rotation_signal(dt, gyr, vel, rest)
-        return MotionFrame(t, position, velocity, rest, self.unit)
+        position, velocity, sign = self._rotation_signal(dt, gyr, vel, rest)
+        return MotionFrame(t, position, velocity, rest, self.unit, sign=sign)
 
     # -- rest ---------------------------------------------------------------------------------------
     def _quiet(self, t: FloatArray, dt: FloatArray, acc: FloatArray, acc_lp: FloatArray,
@@ -375,7 +375,7 @@ class MotionTracker:
         return position, velocity, self._first_move_sign * (acc[:, :2] @ axis)
 
     def _rotation_signal(self, dt: FloatArray, gyr: FloatArray, vel_earth: FloatArray, rest: np.ndarray
-                         ) -> tuple[FloatArray, FloatArray]:
+                         ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
         fast = np.linalg.norm(gyr, axis=1) > self.settings.axis_min_rate_radps
         axis = self._rotation_axis.learn(gyr[fast])
         rate = gyr @ axis
@@ -384,7 +384,7 @@ class MotionTracker:
         self._angle = float(angle[-1])
         direction = self.exercise.concentric
         if direction == "horizontal":
-            return self._apply_first_move_sign(angle, rate, 0.3)
+            return (*self._apply_first_move_sign(angle, rate, 0.3), None)
         # Which way is "up": the sign that makes the wrist rise with the angle (concentric up).
         self._sign_evidence = self._sign_evidence * self._sign_keep_per_sample ** int(fast.sum()) + float(
             np.sum(rate[fast] * vel_earth[fast, 2])
@@ -392,7 +392,7 @@ class MotionTracker:
         sign = 1.0 if self._sign_evidence >= 0 else -1.0
         if direction == "down":
             sign = -sign
-        return sign * angle, sign * rate
+        return sign * angle, sign * rate, np.full(len(angle), sign)
 
     def _apply_first_move_sign(self, position: FloatArray, velocity: FloatArray, min_move: float
                                ) -> tuple[FloatArray, FloatArray]:
