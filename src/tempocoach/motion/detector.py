@@ -172,10 +172,12 @@ class RepDetector:
             self._end_move(turn_s, turn_p, t, rest_follows=False)
             self._begin_move(-move.direction, turn_s, t, start_pos=turn_p)
             return
-        if rest or abs(v) < s.floor_fraction * threshold * 2 or self._levelled_off(t, v_raw, speed, move):
+        levelled = self._levelled_off(t, v_raw, speed, move)
+        if rest or abs(v) < s.floor_fraction * threshold * 2 or levelled:
             if self._slow_since is None:
                 self._slow_since = t
-            if rest or t - self._slow_since >= s.hold_s:
+            # Levelled off is already judged over FLAT_WINDOW_S: no need to hold on.
+            if rest or levelled or t - self._slow_since >= s.hold_s:
                 end_s, end_p = self._end_edge(move.direction)
                 self._end_move(end_s, end_p, t, rest_follows=True)
                 self._state = REST
