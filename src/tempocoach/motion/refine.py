@@ -61,11 +61,14 @@ def _velocity_steps(t_s: FloatArray, acc_mps2: FloatArray, gap_s: float) -> Floa
 
 
 def _moving_mean(t_s: FloatArray, v: FloatArray, window_s: float) -> FloatArray:
-    """Centred mean of v over window_s (clipped at the ends)."""
+    """Mean of v over a window_s window centred on each sample, slid inwards near the ends so it always
+    spans a whole window (a truncated window over real motion does not average to zero)."""
     dt = np.diff(t_s, prepend=t_s[0])
     cum = np.concatenate([[0.0], np.cumsum(v * dt)])
-    lo = np.searchsorted(t_s, t_s - window_s / 2)
-    hi = np.searchsorted(t_s, t_s + window_s / 2, side="right") - 1
+    half = min(window_s, float(t_s[-1] - t_s[0])) / 2
+    centre = np.clip(t_s, t_s[0] + half, t_s[-1] - half)
+    lo = np.searchsorted(t_s, centre - half)
+    hi = np.searchsorted(t_s, centre + half, side="right") - 1
     span = t_s[hi] - t_s[lo]
     return np.where(span > 0, (cum[hi + 1] - cum[lo + 1]) / np.maximum(span, 1e-9), v)
 
