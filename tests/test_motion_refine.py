@@ -10,12 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from tempocoach.events import MotionFrame, Rep, TrackTrace
+from tempocoach.events import ECCENTRIC_FIRST, MotionFrame, PhaseSpan, Rep, TrackTrace
 from tempocoach.exercises import get_exercise
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
 from tempocoach.motion.refine import (
     RefineSettings,
     acceleration_lobes,
+    drop_edge_outliers,
     error_regressors,
     refine_translation,
     reversal_anchors,
@@ -339,6 +340,48 @@ def test_with_final_sign_leaves_a_settled_sign_alone() -> None:
     assert with_final_sign(_rotation_frame(np.full(200, 1.0))) is None
     f = _rotation_frame(np.ones(200))
     assert with_final_sign(MotionFrame(f.t_s, f.position, f.velocity, f.still)) is None  # no sign at all
+
+
+def _reps_over(t_s: FloatArray, position: FloatArray, turns_s: list[float]) -> list[Rep]:
+    """Eccentric-first reps between consecutive pairs of turning times (no pauses)."""
+    reps = []
+    for k in range(0, len(turns_s) - 2, 2):
+        start, bottom, end = turns_s[k : k + 3]
+        ecc, bot, con, top = ECCENTRIC_FIRST
+        spans = (PhaseSpan(ecc, start, bottom), PhaseSpan(bot, bottom, bottom), PhaseSpan(con, bottom, end),
+                 PhaseSpan(top, end, end))
+        reps.append(Rep(len(reps) + 1, spans))
+    return reps
+
+
+def _frame_through(points: list[tuple[float, float]]) -> MotionFrame:
+    t = np.arange(0.0, points[-1][0] + 1e-9, 0.01)
+    position = np.interp(t, [p[0] for p in points], [p[1] for p in points])
+    return MotionFrame(t, position, np.gradient(position, t), np.zeros(len(t), dtype=bool))
+
+
+def test_a_first_rep_that_never_comes_back_is_dropped_and_the_rest_renumbered() -> None:
+    # Picking the bar up: down 0.5 m and only 0.1 m back; then five 0.4 m reps.
+    points = [(0.0, 0.0), (1.0, -0.5), (2.0, -0.4)]
+    for k in range(5):
+        points += [(3.0 + 2 * k, -0.8), (4.0 + 2 * k, -0.4)]
+    frame = _frame_through(points)
+    reps = _reps_over(frame.t_s, frame.position, [p[0] for p in points])
+    kept = drop_edge_outliers(reps, frame)
+    assert [r.start_s for r in kept] == [r.start_s for r in reps[1:]]
+    assert [r.index for r in kept] == list(range(1, len(kept) + 1))
+
+
+def test_an_odd_rep_inside_the_set_is_kept_and_short_sets_are_left_alone() -> None:
+    points = [(0.0, 0.0)]
+    for k, depth in enumerate([0.4, 0.4, 0.05, 0.4, 0.4]):  # the middle one barely moves
+        points += [(1.0 + 2 * k, -depth), (2.0 + 2 * k, 0.0)]
+    frame = _frame_through(points)
+    reps = _reps_over(frame.t_s, frame.position, [p[0] for p in points])
+    assert drop_edge_outliers(reps, frame) == reps
+    lopsided = _frame_through([(0.0, 0.0), (1.0, -0.5), (2.0, -0.45), (3.0, -0.85), (4.0, -0.45)])
+    few = _reps_over(lopsided.t_s, lopsided.position, [0.0, 1.0, 2.0, 3.0, 4.0])
+    assert drop_edge_outliers(few, lopsided) == few  # two reps: nothing typical to compare with
 
 
 # --- end to end: slow sets without pauses ---------------------------------------------------------------

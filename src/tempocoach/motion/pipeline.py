@@ -14,7 +14,7 @@ from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord, Tr
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
 from tempocoach.motion.orientation import needs_gravity_frame
-from tempocoach.motion.refine import refine_translation, with_final_sign
+from tempocoach.motion.refine import drop_edge_outliers, refine_translation, with_final_sign
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
 from tempocoach.sensors.base import ImuBatch
 from tempocoach.tempo import TempoCode
@@ -123,25 +123,26 @@ class MotionPipeline:
 
     def refined(self) -> tuple[list[Rep], MotionFrame]:
         """The post-set view: reps found again on the motion refined with the whole set in hand (the
-        live reps and motion when the lift gives refinement nothing to work with)."""
+        live reps and motion when the lift gives refinement nothing to work with), without a first or
+        last "rep" that is unlike the set's others."""
         motion = self.motion()
         if self._tracker is None:
             return self.reps, motion
         if motion.sign is not None:
             better = with_final_sign(motion)
-            return (self.reps, motion) if better is None else (self._detect(better), better)
-        vertical = self.exercise.concentric != "horizontal"
-        better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4,
-                                    fit_sensor_errors=vertical and not self._tracker.settings.gravity_frame)
+        else:
+            # The sensor-error fit needs a vertical signal and up from an AHRS (see refine.py).
+            fit = self.exercise.concentric != "horizontal" and not self._tracker.settings.gravity_frame
+            better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4, fit_sensor_errors=fit)
         if better is None:
-            return self.reps, motion
+            return drop_edge_outliers(self.reps, motion), motion
         return self._detect(better), better
 
     def _detect(self, motion: MotionFrame) -> list[Rep]:
         detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=motion.unit)
         detector.update(motion)
         detector.finish()
-        return list(detector.reps)
+        return drop_edge_outliers(list(detector.reps), motion)
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
-from tempocoach.events import MotionFrame, Phase
+from tempocoach.events import MotionFrame, Phase, Rep
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray
 from tempocoach.tempo import TempoCode
 
@@ -42,6 +42,9 @@ class RefineSettings:
     lobe_tolerance_s: float = 0.15  # a lobe's middle this close to a rest is in it
     anchor_window_s: float = 0.3  # a reversal's zero velocity is searched this close to its lobe
     anchor_speed_mps: float = 0.06  # ...and only taken if the fitted velocity is this slow there
+    outlier_min_reps: int = 4  # only a set this long has a "typical" rep to compare its ends with
+    outlier_return_fraction: float = 0.3  # a rep's second half comes back at least this share...
+    outlier_size_range: tuple[float, float] = (0.4, 2.5)  # ...and its size is within this of typical
     cruise_phase_s: float = 2.5  # movement phases this long have a constant-speed cruise
 
 
@@ -347,3 +350,36 @@ def with_final_sign(frame: MotionFrame) -> MotionFrame | None:
         return None
     return replace(frame, position=frame.position * flip, velocity=frame.velocity * flip,
                    sign=np.full(len(frame), final))
+
+
+def _halves(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
+    """How far the rep's first movement went, and how far the second came back."""
+    middle = rep.phases[2].start_s if len(rep.phases) >= 3 else rep.phases[0].end_s
+    start, turn, end = np.interp([rep.start_s, middle, rep.phases[-1].start_s], frame.t_s, frame.position)
+    return abs(float(turn - start)), abs(float(end - turn))
+
+
+def drop_edge_outliers(reps: list[Rep], frame: MotionFrame, settings: RefineSettings | None = None
+                       ) -> list[Rep]:
+    """Drop a first or last "rep" that is not like the set's others: picking the bar up, walking it out
+    or putting it down can look like a rep on its own, but it rarely comes back where it started or
+    covers the set's range of motion. Reps inside the set are never dropped; the rest are renumbered."""
+    s = settings or RefineSettings()
+    if len(reps) < s.outlier_min_reps or not len(frame):
+        return reps
+    halves = [_halves(rep, frame) for rep in reps]
+    typical = float(np.median([max(first, second) for first, second in halves]))
+
+    def odd(k: int) -> bool:
+        first, second = halves[k]
+        lopsided = min(first, second) < s.outlier_return_fraction * max(first, second)
+        size = max(first, second) / max(typical, 1e-9)
+        return lopsided or not s.outlier_size_range[0] <= size <= s.outlier_size_range[1]
+
+    lo, hi = 0, len(reps)
+    if odd(0):
+        lo = 1
+    if hi - lo > 1 and odd(hi - 1):
+        hi -= 1
+    kept = reps[lo:hi]
+    return [replace(rep, index=k + 1) for k, rep in enumerate(kept)]
