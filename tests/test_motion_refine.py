@@ -278,9 +278,9 @@ def test_refine_translation_needs_a_trace_and_a_rest() -> None:
     still = np.zeros(len(t), dtype=bool)
     up = np.tile([0.0, 0.0, 1.0], (len(t), 1))
     tempo = parse_tempo("2010")
-    assert refine_translation(MotionFrame(t, z, z, still), tempo, 0.5, fit_sensor_errors=False) is None
+    assert refine_translation(MotionFrame(t, z, z, still), tempo, 0.5, vertical=True, ahrs=False) is None
     never_still = MotionFrame(t, z, z, still, trace=TrackTrace(z, still, up))
-    assert refine_translation(never_still, tempo, 0.5, fit_sensor_errors=False) is None
+    assert refine_translation(never_still, tempo, 0.5, vertical=True, ahrs=False) is None
 
 
 def test_refine_translation_takes_a_pause_the_live_tracker_read_as_motion() -> None:
@@ -297,7 +297,7 @@ def test_refine_translation_takes_a_pause_the_live_tracker_read_as_motion() -> N
     up = np.tile([0.0, 0.0, 1.0], (len(t), 1))
     frame = MotionFrame(t, np.cumsum(live_v) / RATE_HZ, live_v, still, trace=TrackTrace(acc, quiet, up))
     # 2110: no phase slow enough to cruise, so only the live rests and the pauses found anchor the velocity.
-    refined = refine_translation(frame, parse_tempo("2110"), 0.4, fit_sensor_errors=False)
+    refined = refine_translation(frame, parse_tempo("2110"), 0.4, vertical=True, ahrs=False)
     assert refined is not None
     pause = _mask(t, [(t[s[2]] + 0.2, t[s[3]])])
     assert refined.still[pause].all()

@@ -131,9 +131,9 @@ class MotionPipeline:
         if motion.sign is not None:
             better = with_final_sign(motion)
         else:
-            # The sensor-error fit needs a vertical signal and up from an AHRS (see refine.py).
-            fit = self.exercise.concentric != "horizontal" and not self._tracker.settings.gravity_frame
-            better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4, fit_sensor_errors=fit)
+            better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4,
+                                        vertical=self.exercise.concentric != "horizontal",
+                                        ahrs=not self._tracker.settings.gravity_frame)
         if better is None:
             return drop_edge_outliers(self.reps, motion), motion
         return self._detect(better), better

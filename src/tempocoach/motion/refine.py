@@ -45,6 +45,8 @@ class RefineSettings:
     outlier_min_reps: int = 4  # only a set this long has a "typical" rep to compare its ends with
     outlier_return_fraction: float = 0.3  # a rep's second half comes back at least this share...
     outlier_size_range: tuple[float, float] = (0.4, 2.5)  # ...and its size is within this of typical
+    lost_rom_factor: float = 2.0  # a refined position spread over more than this many ranges of
+    lost_slack_m: float = 0.3  # motion plus this has lost track (as the live tracker judges it)
     cruise_phase_s: float = 2.5  # movement phases this long have a constant-speed cruise
 
 
@@ -79,19 +81,28 @@ def _moving_mean(t_s: FloatArray, v: FloatArray, window_s: float) -> FloatArray:
 def velocity_between_rests(t_s: FloatArray, steps: FloatArray, rest: np.ndarray, cycle_s: float,
                            open_ended: FloatArray, settings: RefineSettings) -> FloatArray:
     """Integrate each stretch between rests with zero velocity at both of its ends. Before the first
-    rest and after the last only one end is known: there `open_ended` (the live velocity) stands."""
+    rest and after the last only one end is known: a stretch there longer than a few rep cycles (a
+    recording that starts or stops mid-set) is integrated from its known end and loses its per-cycle
+    mean; a shorter one keeps `open_ended` (the live velocity)."""
     n = len(t_s)
     v = np.zeros(n)
     for lo, hi in _runs(~rest):
-        if lo == 0 or hi == n:
-            v[lo:hi] = open_ended[lo:hi]
-            continue
         gained = np.cumsum(steps[lo:hi])
-        residual = gained[-1] + steps[hi]  # what is left at the next rest is error
-        share = (t_s[lo:hi] - t_s[lo - 1]) / max(t_s[hi] - t_s[lo - 1], 1e-9)
-        stretch = gained - residual * share
-        if cycle_s > 0 and t_s[hi] - t_s[lo - 1] > settings.long_stretch_cycles * cycle_s:
+        if lo > 0 and hi < n:
+            residual = gained[-1] + steps[hi]  # what is left at the next rest is error
+            share = (t_s[lo:hi] - t_s[lo - 1]) / max(t_s[hi] - t_s[lo - 1], 1e-9)
+            stretch = gained - residual * share
+        elif lo > 0:
+            stretch = gained
+        elif hi < n:
+            stretch = gained - (gained[-1] + steps[hi])
+        else:
+            stretch = np.asarray(open_ended[lo:hi], dtype=float)
+        long_stretch = t_s[min(hi, n - 1)] - t_s[max(lo - 1, 0)] > settings.long_stretch_cycles * cycle_s
+        if cycle_s > 0 and long_stretch:
             stretch = stretch - _moving_mean(t_s[lo:hi], stretch, cycle_s)
+        elif lo == 0 or hi == n:
+            stretch = open_ended[lo:hi]
         v[lo:hi] = stretch
     return v
 
@@ -281,13 +292,15 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
     return out
 
 
-def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, fit_sensor_errors: bool,
+def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, vertical: bool, ahrs: bool,
                        settings: RefineSettings | None = None) -> MotionFrame | None:
     """The frame with refined velocity, position and rests; None when the frame lacks what refinement
-    needs (no trace, or no rest anywhere to anchor the velocity).
+    needs (no trace, or no rest anywhere to anchor the velocity) or refinement fared worse than the
+    live estimate (its position wandered off further than any lift goes).
 
-    fit_sensor_errors: the signal is vertical and "up" came from an AHRS. (Up from a low-passed
-    accelerometer moves with the lift itself, and the fit would explain the lift away.)"""
+    ahrs: "up" came from an AHRS. Up from a low-passed accelerometer (a gravity frame, no gyro) moves
+    with the lift itself: its acceleration lobes are unreliable and the sensor-error fit would explain
+    the lift away, so only the plain re-integration between the live rests is done."""
     s = settings or RefineSettings()
     trace = frame.trace
     if trace is None or len(frame) < 2:
@@ -301,7 +314,9 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, fit_s
     rest = live_rest
     lobes: list[Lobe] = []
     span: Span | None = None
-    if slowest_phase_s >= s.cruise_phase_s:
+    slow = slowest_phase_s >= s.cruise_phase_s and ahrs
+    fit_sensor_errors = slow and vertical
+    if slow:
         # Phases this slow cruise at constant speed, which the live tracker may have taken for rest,
         # and their accelerations are small enough for the accelerometer's errors to matter.
         lobes = acceleration_lobes(t_s, acc, cycle_s, rom_m)
@@ -321,7 +336,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, fit_s
     steps = _velocity_steps(t_s, acc, s.gap_s)
     v = velocity_between_rests(t_s, steps, rest, cycle_s, frame.velocity, s)
     anchors = np.zeros(len(t_s), dtype=bool)
-    if slowest_phase_s >= s.cruise_phase_s and fit_sensor_errors:
+    if fit_sensor_errors:
         # With the sensor's errors fitted, the velocity is near zero at each reversal: pin it there, so
         # drift cannot build up over a long set without rests.
         anchors = reversal_anchors(t_s, v, reversals(lobes), s)
@@ -336,6 +351,9 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, fit_s
         v = velocity_between_rests(t_s, steps, rest | anchors, cycle_s, frame.velocity, s)
     dt = np.diff(t_s, prepend=t_s[0])
     position = np.cumsum(0.5 * (v + np.concatenate([v[:1], v[:-1]])) * dt)
+    wandered_m = float(np.ptp(position))
+    if wandered_m > s.lost_rom_factor * rom_m + s.lost_slack_m and wandered_m > float(np.ptp(frame.position)):
+        return None
     return MotionFrame(t_s, position, v, rest, frame.unit, trace)
 
 
