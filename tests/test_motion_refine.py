@@ -221,7 +221,7 @@ def test_reversals_land_on_the_true_turnarounds(slow_set: tuple[Lift, Lobes]) ->
     lift, lobes = slow_set
     t, s = lift.t_s, lift.starts
     true_turns = t[s[2:-2]]
-    found = t[reversals(lobes)]
+    found = t[reversals(lobes, -1)]
     assert len(found) == len(true_turns)
     assert np.abs(found - true_turns).max() < 0.2
     # The push that starts the set and the brake that ends it are lobes, but no reversals.
@@ -229,13 +229,22 @@ def test_reversals_land_on_the_true_turnarounds(slow_set: tuple[Lift, Lobes]) ->
     assert abs(lobe_t[0] - t[s[1]]) < 0.6 and abs(lobe_t[-1] - t[s[-2]]) < 0.6
     # A lobe towards the concentric (+) at each bottom, away from it (-) at each top.
     signs = dict(lobes)
-    assert [signs[i] for i in reversals(lobes)] == [1, -1] * 3 + [1]
+    assert [signs[i] for i in reversals(lobes, -1)] == [1, -1] * 3 + [1]
+
+
+def test_a_set_whose_first_push_and_last_brake_were_too_gentle_to_show_keeps_its_edge_reversals(
+        slow_set: tuple[Lift, Lobes]) -> None:
+    _, lobes = slow_set
+    inner = lobes[1:-1]  # only the reversals were seen: bottom (+), top (-), ..., bottom (+)
+    assert reversals(inner, -1) == [i for i, _ in inner]  # an eccentric-first set: all of them
+    # Read as a concentric-first set, the first and last lobes (+) would be its push and brake.
+    assert reversals(inner, 1) == [i for i, _ in inner[1:-1]]
 
 
 def test_trusted_rests_tell_a_pause_from_a_slow_cruise(slow_set: tuple[Lift, Lobes]) -> None:
     lift, lobes = slow_set
     t, s = lift.t_s, lift.starts
-    span = set_span(t, lobes, parse_tempo("4040"))
+    span = set_span(t, lobes, -1, parse_tempo("4040"))
     assert span is not None
     bottom = float(t[s[4]])  # the second rep's bottom
     cruise = float(t[s[5]]) + 2.0  # the middle of the second rep's concentric cruise
@@ -261,7 +270,7 @@ def test_reversal_anchors_pin_slow_reversals_but_not_a_sticking_point(slow_set: 
     t, s = lift.t_s, lift.starts
     v = lift.velocity + 0.01  # what is left after the fit: slow at each reversal, but not quite zero
     sticking = s[5] + 200  # a lobe mid-cruise, where the bar moves at full speed
-    anchors = reversal_anchors(t, v, [*reversals(lobes), sticking], RefineSettings())
+    anchors = reversal_anchors(t, v, [*reversals(lobes, -1), sticking], RefineSettings())
     anchored = t[anchors]
     assert len(anchored) == len(s[2:-2])
     assert np.abs(anchored - t[s[2:-2]]).max() < 0.2

@@ -133,7 +133,8 @@ class MotionPipeline:
         else:
             better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4,
                                         vertical=self.exercise.concentric != "horizontal",
-                                        ahrs=not self._tracker.settings.gravity_frame)
+                                        ahrs=not self._tracker.settings.gravity_frame,
+                                        eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)
         if better is None:
             return drop_edge_outliers(self.reps, motion), motion
         return self._detect(better), better

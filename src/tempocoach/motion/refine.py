@@ -226,18 +226,28 @@ def acceleration_lobes(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, ro
     return sorted([(i, 1) for i in ups.tolist()] + [(i, -1) for i in downs.tolist()])
 
 
-def reversals(lobes: list[Lobe]) -> list[int]:
+def reversals(lobes: list[Lobe], push_sign: int) -> list[int]:
     """Lobes where the lift reverses (velocity zero in their middle). The push that starts the set and
-    the brake that ends it are lobes too, but a reversal has a lobe of the other sign on both sides."""
+    the brake that ends it are lobes too, both of `push_sign` (-1 for a lift that starts with its
+    eccentric, +1 for one that starts with its concentric); a reversal has a lobe of the other sign on
+    both sides. A first or last lobe of the other sign is a reversal whose push or brake was too
+    gentle to show."""
     signs = [sign for _, sign in lobes]
-    return [i for k, (i, sign) in enumerate(lobes) if -sign in signs[:k] and -sign in signs[k + 1 :]]
+    last = len(lobes) - 1
+
+    def is_reversal(k: int, sign: int) -> bool:
+        before = -sign in signs[:k] or (k == 0 and sign != push_sign)
+        after = -sign in signs[k + 1 :] or (k == last and sign != push_sign)
+        return before and after
+
+    return [i for k, (i, sign) in enumerate(lobes) if is_reversal(k, sign)]
 
 
-def set_span(t_s: FloatArray, lobes: list[Lobe], tempo: TempoCode) -> Span | None:
+def set_span(t_s: FloatArray, lobes: list[Lobe], push_sign: int, tempo: TempoCode) -> Span | None:
     """A span surely inside the set: from half a movement before its first reversal to half a movement
     after its last. (The push that starts a set and the brake that ends it may be too gentle to show
     as lobes, or a wobble may pass for them; the reversals and the tempo are steadier guides.)"""
-    turns = reversals(lobes)
+    turns = reversals(lobes, push_sign)
     if not turns:
         return None
     sign_of = dict(lobes)
@@ -293,7 +303,8 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
 
 
 def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, vertical: bool, ahrs: bool,
-                       settings: RefineSettings | None = None) -> MotionFrame | None:
+                       eccentric_first: bool = True, settings: RefineSettings | None = None
+                       ) -> MotionFrame | None:
     """The frame with refined velocity, position and rests; None when the frame lacks what refinement
     needs (no trace, or no rest anywhere to anchor the velocity) or refinement fared worse than the
     live estimate (its position wandered off further than any lift goes).
@@ -306,6 +317,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     if trace is None or len(frame) < 2:
         return None
     cycle_s = tempo.rep_duration_s
+    push_sign = -1 if eccentric_first else 1  # the acceleration's sign as the set's first movement starts
     slowest_phase_s = max(tempo.nominal_s(Phase.ECCENTRIC), tempo.nominal_s(Phase.CONCENTRIC))
     t_s = frame.t_s
     live_rest = frame.still.astype(bool)
@@ -320,7 +332,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
         # Phases this slow cruise at constant speed, which the live tracker may have taken for rest,
         # and their accelerations are small enough for the accelerometer's errors to matter.
         lobes = acceleration_lobes(t_s, acc, cycle_s, rom_m)
-        span = set_span(t_s, lobes, tempo)
+        span = set_span(t_s, lobes, push_sign, tempo)
         long_quiet = np.zeros(len(t_s), dtype=bool)
         for lo, hi in _runs(quiet):
             long_quiet[lo:hi] = t_s[hi - 1] - t_s[lo] >= s.min_fit_rest_s
@@ -330,7 +342,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
             # accelerating. Zero velocity is certain there and at every reversal.
             regressors = error_regressors(trace.up_in_sensor)
             still = outside_set(t_s, rest, span)
-            acc = acc - sensor_error_fit(t_s, acc, regressors, still, reversals(lobes), s)
+            acc = acc - sensor_error_fit(t_s, acc, regressors, still, reversals(lobes, push_sign), s)
     if not rest.any():
         return None
     steps = _velocity_steps(t_s, acc, s.gap_s)
@@ -339,7 +351,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     if fit_sensor_errors:
         # With the sensor's errors fitted, the velocity is near zero at each reversal: pin it there, so
         # drift cannot build up over a long set without rests.
-        anchors = reversal_anchors(t_s, v, reversals(lobes), s)
+        anchors = reversal_anchors(t_s, v, reversals(lobes, push_sign), s)
         v = velocity_between_rests(t_s, steps, rest | anchors, cycle_s, frame.velocity, s)
     for _ in range(s.rounds):
         found = _pauses_found(t_s, v, quiet, rest, s)
