@@ -26,6 +26,7 @@ import numpy as np
 from tempocoach.events import Phase, PhaseEvent, Rep
 from tempocoach.exercises import catalog, get_exercise
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
+from tempocoach.motion.scoring import match_reps
 from tempocoach.sensors.simulator import simulate_set
 from tempocoach.tempo import parse_tempo
 
@@ -48,27 +49,6 @@ class SetResult:
     boundary_errors_s: list[float] = field(default_factory=list)
     duration_errors_s: list[float] = field(default_factory=list)
     delays_s: list[float] = field(default_factory=list)
-
-
-def _overlap(a: Rep, b: Rep) -> float:
-    inter = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
-    shorter = min(a.end_s - a.start_s, b.end_s - b.start_s)
-    return inter / shorter if shorter > 0 else 0.0
-
-
-def match_reps(found: list[Rep], truth: list[Rep]) -> list[tuple[Rep, Rep]]:
-    pairs: list[tuple[Rep, Rep]] = []
-    used: set[int] = set()
-    for t in truth:
-        best, best_score = None, 0.5
-        for i, f in enumerate(found):
-            score = _overlap(f, t)
-            if i not in used and score >= best_score:
-                best, best_score = i, score
-        if best is not None:
-            used.add(best)
-            pairs.append((found[best], t))
-    return pairs
 
 
 def _edges(rep: Rep) -> dict[Phase, tuple[float, float]]:

@@ -14,23 +14,16 @@ import pytest
 from tempocoach.events import Phase, PhaseEvent, Rep
 from tempocoach.exercises import get_exercise
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
+from tempocoach.motion.scoring import match_reps
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
 from tempocoach.sensors.base import STANDARD_GRAVITY, ImuBatch
 from tempocoach.sensors.simulator import SimulatedSet, simulate_set
 from tempocoach.tempo import parse_tempo
 
 
-def _overlap(a: Rep, b: Rep) -> float:
-    inter = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
-    return inter / min(a.end_s - a.start_s, b.end_s - b.start_s)
-
-
 def _edge_errors(found: list[Rep], truth: list[Rep]) -> list[float]:
     errors = []
-    for t in truth:
-        match = max(found, key=lambda f: _overlap(f, t), default=None)
-        if match is None or _overlap(match, t) < 0.5:
-            continue
+    for match, t in match_reps(found, truth):
         spans = {p.phase: p for p in match.phases}
         for p in t.phases:
             if p.phase in spans:

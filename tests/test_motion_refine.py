@@ -27,6 +27,7 @@ from tempocoach.motion.refine import (
     velocity_between_rests,
     with_final_sign,
 )
+from tempocoach.motion.scoring import match_reps
 from tempocoach.sensors.base import FloatArray
 from tempocoach.sensors.simulator import simulate_set
 from tempocoach.tempo import parse_tempo
@@ -396,29 +397,6 @@ def test_an_odd_rep_inside_the_set_is_kept_and_short_sets_are_left_alone() -> No
 # --- end to end: slow sets without pauses ---------------------------------------------------------------
 
 
-def _overlap(a: Rep, b: Rep) -> float:
-    inter = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
-    shorter = min(a.end_s - a.start_s, b.end_s - b.start_s)
-    return inter / shorter if shorter > 0 else 0.0
-
-
-def _match(found: list[Rep], truth: list[Rep]) -> list[tuple[Rep, Rep]]:
-    """(found, true) pairs, one-to-one, where the found rep overlaps at least half the shorter of the two
-    (the rule benchmarks/bench_detector.py scores by)."""
-    pairs: list[tuple[Rep, Rep]] = []
-    used: set[int] = set()
-    for t in truth:
-        best, best_score = None, 0.5
-        for i, f in enumerate(found):
-            score = _overlap(f, t)
-            if i not in used and score >= best_score:
-                best, best_score = i, score
-        if best is not None:
-            used.add(best)
-            pairs.append((found[best], t))
-    return pairs
-
-
 def _edge_errors(pairs: list[tuple[Rep, Rep]]) -> list[float]:
     """|found - true| of every phase start and end the matched reps share."""
     errors: list[float] = []
@@ -456,10 +434,10 @@ def slow_sets() -> list[SlowSetResult]:
         pipe.finish()
         refined, _ = pipe.refined()
         analyzed = analyze_recording(sim.batch, get_exercise(exercise), parse_tempo(tempo), "bar").reps
-        live_pairs, refined_pairs = _match(pipe.reps, sim.truth), _match(refined, sim.truth)
+        live_pairs, refined_pairs = match_reps(pipe.reps, sim.truth), match_reps(refined, sim.truth)
         results.append(SlowSetResult(
             len(sim.truth), len(live_pairs), len(refined), len(refined_pairs),
-            len(_match(analyzed, sim.truth)), _edge_errors(live_pairs), _edge_errors(refined_pairs)))
+            len(match_reps(analyzed, sim.truth)), _edge_errors(live_pairs), _edge_errors(refined_pairs)))
     return results
 
 
