@@ -18,9 +18,6 @@ from tempocoach.rest import NoKeys, VirtualClock
 from tempocoach.session import SessionOptions, SessionParts, run_session
 from tempocoach.session_sources import SimulatedSources
 
-pytest.importorskip("tempocoach.sensors.simulator")
-pytest.importorskip("tempocoach.motion.pipeline")
-
 CLI = "import sys, typer\nfrom tempocoach.commands.training import register\n" \
       "app = typer.Typer()\nregister(app)\napp(sys.argv[1:])"
 

@@ -13,9 +13,6 @@ from tempocoach.rest import NoKeys, VirtualClock
 from tempocoach.session import SessionOptions, SessionParts, run_session
 from tempocoach.session_sources import EmulatedSources
 
-pytest.importorskip("tempocoach.sensors.devices")
-pytest.importorskip("tempocoach.motion.pipeline")
-
 PROTOCOL = """
 name = "Two sets"
 description = "a rep set and a hold"

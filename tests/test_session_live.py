@@ -12,12 +12,10 @@ from tempocoach.errors import DeviceError
 from tempocoach.logbook import Logbook
 from tempocoach.plan import parse_protocol
 from tempocoach.rest import NoKeys, VirtualClock
+from tempocoach.sensors import simulator
 from tempocoach.sensors.base import ImuBatch, Source
 from tempocoach.session import SessionOptions, SessionParts, run_session
 from tempocoach.session_sources import LiveSources, PacedSource
-
-simulator = pytest.importorskip("tempocoach.sensors.simulator")
-pytest.importorskip("tempocoach.motion.pipeline")
 
 TWO_SETS = """
 name = "Two"

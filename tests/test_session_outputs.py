@@ -17,9 +17,6 @@ from tempocoach.session import SessionOptions, SessionParts, SessionResult, run_
 from tempocoach.session_io import ListDisplay, PlayerVoice, Voice
 from tempocoach.session_sources import SimulatedSources
 
-pytest.importorskip("tempocoach.sensors.simulator")
-pytest.importorskip("tempocoach.motion.pipeline")
-
 TESTS = Path(__file__).resolve().parent
 ONE_SET = """
 name = "One set"

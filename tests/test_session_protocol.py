@@ -14,9 +14,6 @@ from tempocoach.session import SessionOptions, SessionParts, SessionResult, run_
 from tempocoach.session_io import ListDisplay
 from tempocoach.session_sources import LifterScript, SimulatedSources
 
-pytest.importorskip("tempocoach.sensors.simulator")
-pytest.importorskip("tempocoach.motion.pipeline")
-
 
 class PromptKeys:
     """Answers each connection-rating prompt with the next reply; other keys at given transcript lines."""
