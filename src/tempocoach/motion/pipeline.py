@@ -14,20 +14,12 @@ from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord, Tr
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
 from tempocoach.motion.orientation import needs_gravity_frame
-from tempocoach.motion.refine import drop_edge_outliers, refine_translation, with_final_sign
+from tempocoach.motion.refine import RefineSettings, drop_edge_outliers, refine_translation, with_final_sign
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
-from tempocoach.sensors.base import ImuBatch
+from tempocoach.sensors.base import ImuBatch, estimate_rate_hz
 from tempocoach.tempo import TempoCode
 
 ANALYZE_CHUNK_S = 0.1  # the size of a typical BLE packet burst
-
-
-def estimate_rate_hz(t_s: np.ndarray) -> float:
-    """Nominal sample rate from timestamps (median period, robust to gaps and jitter)."""
-    if len(t_s) < 2:
-        return 100.0
-    period = float(np.median(np.diff(t_s)))
-    return 1.0 / period if period > 0 else 100.0
 
 
 class MotionPipeline:
@@ -48,6 +40,7 @@ class MotionPipeline:
         self._detector: RepDetector | None = None
         self._frames: list[MotionFrame] = []
         self._waiting: list[ImuBatch] = []
+        self._refined: tuple[list[Rep], MotionFrame] | None = None
 
     def _start(self, rate_hz: float, first: ImuBatch) -> None:
         base = self._tracker_settings or TrackerSettings()
@@ -72,6 +65,7 @@ class MotionPipeline:
         assert self._tracker is not None and self._detector is not None
         frame = self._tracker.update(batch)
         self._frames.append(frame)
+        self._refined = None  # the post-set view is worked out again if asked for
         events = self._detector.update(frame)
         if self._detector.stopped_at_s is not None:
             # The lift's structure says the bar stopped: let the tracker zero its velocity there.
@@ -87,6 +81,7 @@ class MotionPipeline:
             self._rate_hz = estimate_rate_hz(joined.t_s)
             self._start(self._rate_hz, joined)
             events = self.update(joined)
+        self._refined = None
         if self._detector is None:
             return events
         return events + self._detector.finish()
@@ -125,13 +120,19 @@ class MotionPipeline:
         """The post-set view: reps found again on the motion refined with the whole set in hand (the
         live reps and motion when the lift gives refinement nothing to work with), without a first or
         last "rep" that is unlike the set's others."""
+        if self._refined is None:
+            self._refined = self._refine()
+        return self._refined
+
+    def _refine(self) -> tuple[list[Rep], MotionFrame]:
         motion = self.motion()
         if self._tracker is None:
             return self.reps, motion
         if motion.sign is not None:
             better = with_final_sign(motion)
         else:
-            better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4,
+            settings = RefineSettings(rest_window_s=self._tracker.settings.rest_window_s)
+            better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4, settings=settings,
                                         vertical=self.exercise.concentric != "horizontal",
                                         ahrs=not self._tracker.settings.gravity_frame,
                                         eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)

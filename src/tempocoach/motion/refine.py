@@ -21,14 +21,15 @@ import numpy as np
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from tempocoach.events import MotionFrame, Phase, Rep
-from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray
+from tempocoach.motion.tracker import GAP_S, TrackerSettings, lost_excursion_m
+from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, estimate_rate_hz
 from tempocoach.tempo import TempoCode
 
 
 @dataclass(frozen=True)
 class RefineSettings:
-    gap_s: float = 0.25  # a hole in the samples longer than this breaks the integration
-    rest_window_s: float = 0.2  # the tracker's quiet flag needs this much quiet behind it
+    gap_s: float = GAP_S  # a hole in the samples longer than this breaks the integration
+    rest_window_s: float = TrackerSettings.rest_window_s  # the tracker's quiet flag needs this much
     min_pause_s: float = 0.15  # a quiet stretch this long may be a pause...
     pause_speed_mps: float = 0.04  # ...if the refined speed across it stays below this
     pause_speed_fraction: float = 0.25  # ...and below this share of the nearby movement's peak speed
@@ -45,8 +46,6 @@ class RefineSettings:
     outlier_min_reps: int = 4  # only a set this long has a "typical" rep to compare its ends with
     outlier_return_fraction: float = 0.3  # a rep's second half comes back at least this share...
     outlier_size_range: tuple[float, float] = (0.4, 2.5)  # ...and its size is within this of typical
-    lost_rom_factor: float = 2.0  # a refined position spread over more than this many ranges of
-    lost_slack_m: float = 0.3  # motion plus this has lost track (as the live tracker judges it)
     cruise_phase_s: float = 2.5  # movement phases this long have a constant-speed cruise
 
 
@@ -214,7 +213,7 @@ def acceleration_lobes(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, ro
     tilt-dependent errors scale these lobes but barely move them, so they hold where the integrated
     velocity has drifted."""
     cutoff_hz = float(np.clip(3.0 / max(cycle_s, 1e-3), 0.3, 1.5))
-    rate_hz = 1.0 / float(np.median(np.diff(t_s)))
+    rate_hz = estimate_rate_hz(t_s)
     if len(t_s) < 32 or cutoff_hz >= 0.45 * rate_hz:
         return []
     sos = butter(2, cutoff_hz, fs=rate_hz, output="sos")
@@ -364,7 +363,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     dt = np.diff(t_s, prepend=t_s[0])
     position = np.cumsum(0.5 * (v + np.concatenate([v[:1], v[:-1]])) * dt)
     wandered_m = float(np.ptp(position))
-    if wandered_m > s.lost_rom_factor * rom_m + s.lost_slack_m and wandered_m > float(np.ptp(frame.position)):
+    if wandered_m > lost_excursion_m(rom_m) and wandered_m > float(np.ptp(frame.position)):
         return None
     return MotionFrame(t_s, position, v, rest, frame.unit, trace)
 

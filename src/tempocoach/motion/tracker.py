@@ -36,6 +36,11 @@ from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
 REST_HINT_S = 1.0  # a detector's stop hint holds this long, or until the sensor moves again
 GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
+
+
+def lost_excursion_m(rom_m: float) -> float:
+    """Integration that has run this far from the last rest has lost track of the lift."""
+    return 2.0 * rom_m + 0.3
 REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
 RECENT_S = 0.6  # history kept to recover a movement's true onset
 DRIFT_PER_S = 0.008  # m/s of integration error tolerated per second since the last rest
@@ -84,7 +89,7 @@ class MotionTracker:
         # Rest is judged on the lift's own axis: the horizontal axes carry the AHRS's tilt errors.
         self._axes = slice(0, 2) if exercise.concentric == "horizontal" else slice(2, 3)
         rom_m = exercise.rom_m if self.mode == "translation" and exercise.rom_m else 0.4
-        self._lost_excursion_m = 2.0 * rom_m + 0.3
+        self._lost_excursion_m = lost_excursion_m(rom_m)
         # Offsets and integration state.
         # Until a rest teaches it, assume an honest accelerometer: at rest it reads +g on the up axis.
         self._acc_offset = GRAVITY_AT_REST.copy()

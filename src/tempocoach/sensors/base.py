@@ -16,6 +16,14 @@ FloatArray = npt.NDArray[np.float64]
 STANDARD_GRAVITY = 9.80665  # m/s^2 per g
 
 
+def estimate_rate_hz(t_s: np.ndarray) -> float:
+    """Nominal sample rate from timestamps (median period, robust to gaps and jitter)."""
+    if len(t_s) < 2:
+        return 100.0
+    period = float(np.median(np.diff(t_s)))
+    return 1.0 / period if period > 0 else 100.0
+
+
 @dataclass(frozen=True)
 class ImuBatch:
     """A run of IMU samples in SI units on the source's clock.
