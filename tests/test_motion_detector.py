@@ -11,8 +11,9 @@ import statistics
 import numpy as np
 import pytest
 
-from tempocoach.events import Phase, PhaseEvent, Rep
+from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep
 from tempocoach.exercises import get_exercise
+from tempocoach.motion.detector import RepDetector
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
 from tempocoach.motion.scoring import match_reps
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
@@ -99,6 +100,32 @@ def test_live_stream_and_offline_analysis_agree() -> None:
     for packet in (5, 16, 32):
         other, _ = _run(sim, packet=packet)
         assert abs(len(other.reps) - len(offline.reps)) <= 1
+
+
+@pytest.mark.parametrize(("exercise", "tempo", "placement"),
+                         [("back-squat", "31X0", "bar"), ("bench-press", "3110", "bar"),
+                          ("dumbbell-curl", "2020", "wrist")])
+def test_the_detector_decides_the_same_however_its_input_is_cut(exercise: str, tempo: str,
+                                                                 placement: str) -> None:
+    # The detector takes uneventful stretches in one go; that must not change a single decision.
+    sim = simulate_set(exercise, tempo, reps=5, placement=placement, rate_hz=100, seed=4)
+    pipe, _ = _run(sim)
+    motion = pipe.motion()
+
+    def decisions(cut: int) -> list[tuple[str, float, float]]:
+        detector = RepDetector(get_exercise(exercise), parse_tempo(tempo), unit=motion.unit)
+        events = []
+        for lo in range(0, len(motion), cut):
+            part = slice(lo, lo + cut)
+            events += detector.update(MotionFrame(motion.t_s[part], motion.position[part],
+                                                  motion.velocity[part], motion.still[part], motion.unit))
+        events += detector.finish()
+        return [(e.kind, e.start_s, e.detected_s) for e in events]
+
+    one_by_one = decisions(1)
+    assert sum(kind == "rep" for kind, _, _ in one_by_one) >= 3
+    assert decisions(len(motion)) == one_by_one
+    assert decisions(37) == one_by_one
 
 
 def test_phase_events_arrive_with_bounded_delay() -> None:

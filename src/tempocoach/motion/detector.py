@@ -13,8 +13,11 @@ speed crosses a threshold, which would make slow phases 100-160 ms short.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, PhaseSpan, Rep
 from tempocoach.exercises import Exercise
@@ -28,6 +31,8 @@ STOPPED_FRACTION_OF_PEAK = 0.25  # a movement slowed below this share of its pea
 FLAT_FRACTION = 0.3  # ...whose velocity changed less than this share of the threshold...
 FLAT_WINDOW_S = 0.15  # ...over this long has stopped
 MIN_PHASE_FACTOR_FOR_STOP = 0.5  # ...once it has lasted this share of its target
+SCAN_SAMPLES = 256  # samples looked ahead at once for the next thing that can happen...
+STEPS_BETWEEN_SCANS = 8  # ...and after finding it at once, samples stepped before looking again
 EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
 MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
 HALF_SIZE_SLACK = 0.75  # a first half this share of the minimum may still be a rep if the second is big
@@ -71,6 +76,35 @@ class _RepInProgress:
     first_excursion: float = 0.0
 
 
+def _time_of(sample: tuple[float, float, float]) -> float:
+    return sample[0]
+
+
+class _PeakSpeeds:
+    """The peak speeds of one direction's recent moves, and the start threshold they set (kept up to
+    date here because the detector reads it at every sample)."""
+
+    def __init__(self, settings: DetectorSettings) -> None:
+        self._settings = settings
+        self._speeds: list[float] = []
+        self.threshold = settings.min_speed
+
+    def add(self, speed: float) -> None:
+        self._speeds.append(speed)
+        self._update()
+
+    def drop_last(self) -> None:
+        if self._speeds:
+            self._speeds.pop()
+            self._update()
+
+    def _update(self) -> None:
+        s = self._settings
+        recent = sorted(self._speeds[-6:])
+        typical = recent[len(recent) // 2] if recent else 0.0
+        self.threshold = max(s.min_speed, min(s.speed_fraction * typical, 4 * s.min_speed))
+
+
 class RepDetector:
     """Streaming: `update(frame)` returns the events the frame made certain; `finish()` at stream end."""
 
@@ -83,6 +117,7 @@ class RepDetector:
         self._first_dir = DOWN if order[0] is Phase.ECCENTRIC else UP
         self._phase_of_move = {DOWN: Phase.ECCENTRIC, UP: Phase.CONCENTRIC}
         self._pause_after = {DOWN: Phase.BOTTOM_PAUSE, UP: Phase.TOP_PAUSE}
+        self._nominal_move_s = {d: tempo.nominal_s(phase) for d, phase in self._phase_of_move.items()}
         rom = exercise.rom_m if unit == "m" else exercise.rom_rad
         self._rom_guess = rom or (0.4 if unit == "m" else 1.5)
         self._rep_timeout_s = MAX_PHASE_FACTOR * tempo.rep_duration_s + 2 * MAX_PHASE_SLACK_S
@@ -92,9 +127,8 @@ class RepDetector:
         self._slow_since: float | None = None
         self._v_base = 0.0  # velocity offset carried since the last detected stop (integration error)
         self.stopped_at_s: float | None = None  # a stop the tracker could not see (read and cleared)
-        self._peaks: dict[int, list[float]] = {UP: [], DOWN: []}
+        self._peaks = {UP: _PeakSpeeds(self.settings), DOWN: _PeakSpeeds(self.settings)}
         self._rep_excursions: list[float] = []
-        self._threshold_cache: dict[int, tuple[tuple[int, float], float]] = {}
         self.reps: list[Rep] = []
         self._rep: _RepInProgress | None = None
         self._open_final: tuple[Rep, Phase, float] | None = None  # last rep's final pause, still open
@@ -105,17 +139,7 @@ class RepDetector:
 
     # -- thresholds adapted from the set ----------------------------------------------------------
     def _threshold(self, direction: int) -> float:
-        peaks = self._peaks[direction]
-        key = (len(peaks), peaks[-1] if peaks else 0.0)
-        cached = self._threshold_cache.get(direction)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        s = self.settings
-        recent = sorted(peaks[-6:])
-        typical = recent[len(recent) // 2] if recent else 0.0
-        value = max(s.min_speed, min(s.speed_fraction * typical, 4 * s.min_speed))
-        self._threshold_cache[direction] = (key, value)
-        return value
+        return self._peaks[direction].threshold
 
     def _min_excursion(self) -> float:
         s = self.settings
@@ -129,16 +153,63 @@ class RepDetector:
         if len(frame) == 0:
             return []
         hist = self._hist
-        for k, (t, v, p, rest) in enumerate(zip(frame.t_s.tolist(), frame.velocity.tolist(),
-                                                 frame.position.tolist(), frame.still.tolist(), strict=True)):
-            hist.append((t, v, p))
-            self._t_last = t
-            self._step(t, v, p, bool(rest))
-            if k % 64 == 63:  # a whole recording may come as one frame: keep the history bounded
+        ts, vs, ps = frame.t_s.tolist(), frame.velocity.tolist(), frame.position.tolist()
+        rests = frame.still.tolist()
+        n, k, stepped, scan_from = len(ts), 0, 0, 0
+        while k < n:
+            if k >= scan_from:
+                upto = self._uneventful_until(frame, k)
+                # The sample found is stepped, and a busy stretch may follow: step a while.
+                scan_from = upto + STEPS_BETWEEN_SCANS
+                if upto > k:
+                    hist.extend(zip(ts[k:upto], vs[k:upto], ps[k:upto], strict=True))
+                    self._t_last = ts[upto - 1]
+                    self._check_rep_timeout(self._t_last)
+                    self._trim_history()
+                    k = upto
+                    continue
+            hist.append((ts[k], vs[k], ps[k]))
+            self._t_last = ts[k]
+            self._step(ts[k], vs[k], ps[k], bool(rests[k]))
+            k += 1
+            stepped += 1
+            if stepped % 64 == 0:  # a whole recording may come as one frame: keep the history bounded
                 self._trim_history()
         self._trim_history()
         out, self._pending = self._pending, []
         return out
+
+    def _uneventful_until(self, frame: MotionFrame, k: int) -> int:
+        """The first sample from k on (within a bounded window) at which `_step` could do more than
+        note the sample: start a movement at rest; reverse, slow down or stop while moving. The
+        samples before it are taken in one go, which is what makes `analyze` fast."""
+        window = slice(k, k + SCAN_SAMPLES)  # bounded: a whole recording may be one frame
+        rest = frame.still[window]
+        if self._state == REST:
+            # The carried velocity offset only drops to zero at a rest sample, where nothing starts.
+            first_rest = int(np.argmax(rest)) if rest.any() else len(rest)
+            v = frame.velocity[window].copy()
+            v[:first_rest] -= self._v_base
+            eventful = ~rest & ((v > self._threshold(UP)) | (-v > self._threshold(DOWN)))
+        else:
+            move = self._move
+            assert move is not None
+            speed = (frame.velocity[window] - self._v_base) * move.direction
+            peak = np.maximum(np.maximum.accumulate(speed), move.peak_speed)
+            floor = 2 * self.settings.floor_fraction * self._threshold(move.direction)
+            eventful = rest | (speed <= floor) | (speed <= STOPPED_FRACTION_OF_PEAK * peak)
+        hits = np.flatnonzero(eventful)
+        end = int(hits[0]) if len(hits) else len(rest)
+        if end == 0:
+            return k
+        if self._state == REST:
+            if first_rest < end:
+                self._v_base = 0.0
+        else:
+            assert move is not None
+            move.peak_speed = float(peak[end - 1])
+            self._slow_since = None
+        return k + end
 
     def _trim_history(self) -> None:
         hist, keep_from = self._hist, self._t_last - self.settings.history_s
@@ -147,10 +218,7 @@ class RepDetector:
 
     def _step(self, t: float, v_raw: float, p: float, rest: bool) -> None:
         s = self.settings
-        rep = self._rep
-        if rep is not None and rep.spans and t - rep.spans[0].end_s > self._rep_timeout_s:
-            self._rep = None  # the second half never came: not a rep
-            self.current = None
+        self._check_rep_timeout(t)
         if rest:
             self._v_base = 0.0  # the tracker zeroed the velocity: no offset left to carry
         v = v_raw - self._v_base
@@ -189,22 +257,27 @@ class RepDetector:
         else:
             self._slow_since = None
 
+    def _check_rep_timeout(self, t: float) -> None:
+        rep = self._rep
+        if rep is not None and rep.spans and t - rep.spans[0].end_s > self._rep_timeout_s:
+            self._rep = None  # the second half never came: not a rep
+            self.current = None
+
     def _levelled_off(self, t: float, v_raw: float, speed: float, move: _Move) -> bool:
         """Slowed to a fraction of its peak and flat since: stopped, even if the integrated velocity
         has drifted off zero (a cruise is flat too, but near its peak speed)."""
         if speed > STOPPED_FRACTION_OF_PEAK * move.peak_speed:
             return False
-        target_s = self.tempo.nominal_s(self._phase_of_move[move.direction])
+        target_s = self._nominal_move_s[move.direction]
         if t - move.start_s < MIN_PHASE_FACTOR_FOR_STOP * target_s:
             return False  # too early in the phase: a slow patch, not the end
         before = self._value_at(t - FLAT_WINDOW_S)
         return before is not None and abs(v_raw - before) < FLAT_FRACTION * self._threshold(move.direction)
 
     def _value_at(self, t_s: float) -> float | None:
-        for t, v, _ in reversed(self._hist):
-            if t <= t_s:
-                return v
-        return None
+        """The velocity at the last sample at or before t_s (the history's times never decrease)."""
+        i = bisect.bisect_right(self._hist, t_s, key=_time_of)
+        return self._hist[i - 1][1] if i else None
 
     # -- edges ------------------------------------------------------------------------------------
     def _start_edge(self, direction: int) -> tuple[float, float]:
@@ -294,7 +367,7 @@ class RepDetector:
                 self._move = _Move(direction, first.start_s, self._first_start_pos)
                 return
             # A long stop: what came before was not a rep's first half. Start over from here.
-            self._peaks[direction] = self._peaks[direction][:-1]
+            self._peaks[direction].drop_last()
             self._rep = _RepInProgress(len(self.reps) + 1)
             self._emit_phase(self._phase_of_move[direction], start_s, now_s)
             return
@@ -306,7 +379,7 @@ class RepDetector:
         move = self._move
         assert move is not None
         move.end_s, move.end_pos = end_s, end_pos
-        self._peaks[move.direction].append(move.peak_speed)
+        self._peaks[move.direction].add(move.peak_speed)
         rep = self._rep
         if rep is None:
             self._note_non_rep_motion(move)
@@ -314,7 +387,7 @@ class RepDetector:
         phase = self._phase_of_move[move.direction]
         if move.direction == self._first_dir:
             if not self._plausible_first_move(move):
-                self._peaks[move.direction].pop()
+                self._peaks[move.direction].drop_last()
                 self._rep = None  # a dip, a shuffle or a walk, not a rep
                 self.current = None
                 self._note_non_rep_motion(move)
@@ -328,7 +401,7 @@ class RepDetector:
             return
         if move.excursion < self.settings.return_fraction * rep.first_excursion:
             # A bounce in the pause: fold it back into the pause.
-            self._peaks[move.direction].pop()
+            self._peaks[move.direction].drop_last()
             if rep.spans and rep.spans[-1].phase is self._pause_after[self._first_dir]:
                 rep.spans.pop()
             return

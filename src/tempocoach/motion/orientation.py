@@ -54,6 +54,22 @@ def _level_quaternion(acc: FloatArray) -> tuple[float, float, float, float]:
     return (math.cos(half), *(float(a) * math.sin(half) for a in axis))  # type: ignore[return-value]
 
 
+def rotation_matrices(quaternions: FloatArray) -> FloatArray:
+    """Sensor-to-earth rotation matrices, shape (n, 3, 3), from unit quaternions (w, x, y, z)."""
+    w, x, y, z = quaternions.T
+    r = np.empty((len(quaternions), 3, 3))
+    r[:, 0, 0] = 1 - 2 * (y * y + z * z)
+    r[:, 0, 1] = 2 * (x * y - w * z)
+    r[:, 0, 2] = 2 * (x * z + w * y)
+    r[:, 1, 0] = 2 * (x * y + w * z)
+    r[:, 1, 1] = 1 - 2 * (x * x + z * z)
+    r[:, 1, 2] = 2 * (y * z - w * x)
+    r[:, 2, 0] = 2 * (x * z - w * y)
+    r[:, 2, 1] = 2 * (y * z + w * x)
+    r[:, 2, 2] = 1 - 2 * (x * x + y * y)
+    return r
+
+
 class OrientationFilter:
     """Streaming AHRS. `update` takes an ImuBatch (SI) and returns the EarthFrame for its samples."""
 
@@ -78,10 +94,8 @@ class OrientationFilter:
 
     def update(self, batch: ImuBatch) -> EarthFrame:
         n = len(batch)
-        earth = np.empty((n, 3))
-        up = np.empty((n, 3))
         if n == 0:
-            return EarthFrame(batch.t_s, earth, up)
+            return EarthFrame(batch.t_s, np.empty((0, 3)), np.empty((0, 3)))
         acc_g = batch.acc_mps2 / STANDARD_GRAVITY
         gyr_dps = batch.gyr_radps * _DEG_PER_RAD
         if not self._levelled:
@@ -94,20 +108,20 @@ class OrientationFilter:
             dts[0] = self._nominal_dt_s
         ahrs = self._ahrs
         update = ahrs.update_no_magnetometer
-        get_earth = ahrs.get_earth_acceleration
-        get_gravity = ahrs.get_gravity
+        get_quaternion = ahrs.get_quaternion
+        quaternions: list[FloatArray] = []
         tolerance = 0.25 * self._nominal_dt_s
-        for i in range(n):
-            dt = float(dts[i])
+        for gyr_row, acc_row, dt in zip(gyr_dps, acc_g, dts.tolist(), strict=True):
             if abs(dt - self._period_set_s) > tolerance:
                 ahrs.set_sample_period(dt)
                 self._period_set_s = dt
-            update(gyr_dps[i], acc_g[i])
-            earth[i] = get_earth()
-            up[i] = get_gravity()
+            update(gyr_row, acc_row)
+            quaternions.append(get_quaternion())
         self._last_t_s = float(batch.t_s[-1])
-        earth *= STANDARD_GRAVITY
-        earth[:, 2] += STANDARD_GRAVITY  # Fusion removes gravity; keep specific force, calibrated later
+        # What Fusion's get_earth_acceleration and get_gravity would give, for all samples at once.
+        rotation = rotation_matrices(np.array(quaternions))
+        earth = np.einsum("nij,nj->ni", rotation, batch.acc_mps2)  # specific force, calibrated later
+        up = rotation[:, 2, :]
         return EarthFrame(batch.t_s, earth, up)
 
 

@@ -137,14 +137,18 @@ def sensor_error_fit(t_s: FloatArray, acc_mps2: FloatArray, regressors: FloatArr
         if t_s[hi - 1] - t_s[lo] >= settings.min_fit_rest_s:
             rows.append(regressors[lo:hi].mean(axis=0))
             rhs.append(float(acc_mps2[lo:hi].mean()))
-    cum_x = np.cumsum(regressors * dt[:, None], axis=0)
-    cum_a = np.cumsum(acc_mps2 * dt)
     points = zero_velocity_points(rest, turnarounds)
-    for i, j in itertools.pairwise(points):
-        if rest[i : j + 1].all():
-            continue  # the same rest
-        rows.append(cum_x[j] - cum_x[i])
-        rhs.append(float(cum_a[j] - cum_a[i]))
+    if len(points) >= 2:
+        # What is gained from one point to the next: sums over (i, j], all at once (a zero row at the
+        # end lets the last sum stop at the last sample).
+        starts = np.asarray(points) + 1
+        gained_x = np.add.reduceat(np.vstack([regressors * dt[:, None], np.zeros((1, 9))]), starts, axis=0)
+        gained_a = np.add.reduceat(np.append(acc_mps2 * dt, 0.0), starts)
+        for k, (i, j) in enumerate(itertools.pairwise(points)):
+            if rest[i : j + 1].all():
+                continue  # the same rest
+            rows.append(gained_x[k])
+            rhs.append(float(gained_a[k]))
     if not rows:
         return np.zeros(len(t_s))
     a = np.array(rows) / settings.equation_noise
