@@ -37,3 +37,24 @@ def test_a_tilted_still_sensor_reads_gravity_straight_up_from_the_first_sample()
     np.testing.assert_allclose(frame.specific_force_earth_mps2[:, 2], STANDARD_GRAVITY, atol=1e-3)
     np.testing.assert_allclose(frame.specific_force_earth_mps2[:, :2], 0.0, atol=1e-3)
     np.testing.assert_allclose(frame.up_in_sensor, acc / STANDARD_GRAVITY, atol=1e-4)
+
+
+def test_a_gyro_bias_no_rest_taught_is_learned_from_the_accelerometer() -> None:
+    # A cheap MEMS gyro can read 5 deg/s at rest. Without integral feedback Fusion's attitude sits
+    # past its rejection angle, ignores the accelerometer and turns over; with it, the bias is learned.
+    n, rate_hz = 5000, 100.0
+    tilt = np.deg2rad(30.0)
+    acc = np.tile([0.0, STANDARD_GRAVITY * np.sin(tilt), STANDARD_GRAVITY * np.cos(tilt)], (n, 1))
+    bias = np.array([0.1, -0.08, 0.05])
+    t = np.arange(n) / rate_hz
+    orientation = OrientationFilter(rate_hz)
+    frames = [orientation.update(ImuBatch(t[lo : lo + 10], acc[lo : lo + 10], np.tile(bias, (10, 1))))
+              for lo in range(0, n, 10)]
+    vertical = np.concatenate([f.specific_force_earth_mps2[:, 2] for f in frames])
+    up = acc[0] / STANDARD_GRAVITY
+    learned = orientation.gyro_bias_radps
+    # The bias about the up axis turns nothing the accelerometer can see; the rest must be learned.
+    perpendicular = bias - np.dot(bias, up) * up
+    np.testing.assert_allclose(learned - np.dot(learned, up) * up, perpendicular, atol=0.005)
+    assert np.all(np.abs(vertical[t > 30.0] - STANDARD_GRAVITY) < 0.01)
+    assert np.all(np.abs(vertical - STANDARD_GRAVITY) < 0.5)  # never lost on the way

@@ -24,9 +24,15 @@ MAX_HOLE_FRACTION = 0.02  # more gaps than this (> 3 periods each) and the gyro 
 @dataclass(frozen=True)
 class OrientationSettings:
     gain: float = 0.5
-    acceleration_rejection_deg: float = 10.0
+    acceleration_rejection_deg: float = 20.0
     rejection_timeout_s: float = 5.0
     level_window_s: float = 0.2  # samples averaged to level the initial attitude
+    # Integral feedback (as in Mahony's filter): a gyro bias the rests never taught (a lifter holding
+    # the bar is never still enough) tilts Fusion's attitude until it rejects the accelerometer. The
+    # persistent disagreement between its up and the accelerometer's is learned as bias instead.
+    gyro_bias_gain_per_s: float = 0.05  # rad/s of bias learned per second per rad of disagreement
+    quasi_static_g: float = 0.3  # samples whose |specific force| is this close to 1 g are used
+    max_gyro_bias_radps: float = 0.35  # per axis; MEMS gyros are specified to ~0.2 rad/s (10 deg/s)
 
 
 @dataclass(frozen=True)
@@ -91,13 +97,32 @@ class OrientationFilter:
         self._period_set_s = self._nominal_dt_s
         self._last_t_s: float | None = None
         self._levelled = False
+        self.gyro_bias_radps = np.zeros(3)  # learned by integral feedback, removed before Fusion
+
+    def _learn_gyro_bias(self, up: FloatArray, acc_g: FloatArray, dts: FloatArray) -> None:
+        """The attitude error seen by the accelerometer, integrated into the gyro bias. Only quasi-static
+        samples count; the reps' own accelerations come and go and average out."""
+        norm = np.linalg.norm(acc_g, axis=1)
+        used = np.abs(norm - 1.0) < self.settings.quasi_static_g
+        if not used.any():
+            return
+        measured_up = acc_g[used] / norm[used, None]
+        # A gyro reading too fast turns the estimate past the measurement about this axis.
+        error = np.cross(up[used], measured_up)
+        # Only where Fusion itself still trusts the accelerometer: beyond that, the disagreement is
+        # motion (or a lost attitude), and integrating it would wind the bias up.
+        rejection = math.sin(math.radians(self.settings.acceleration_rejection_deg))
+        trusted = np.linalg.norm(error, axis=1) < rejection
+        step = self.settings.gyro_bias_gain_per_s * (error[trusted] * dts[used][trusted, None]).sum(axis=0)
+        limit = self.settings.max_gyro_bias_radps
+        self.gyro_bias_radps = np.clip(self.gyro_bias_radps + step, -limit, limit)
 
     def update(self, batch: ImuBatch) -> EarthFrame:
         n = len(batch)
         if n == 0:
             return EarthFrame(batch.t_s, np.empty((0, 3)), np.empty((0, 3)))
         acc_g = batch.acc_mps2 / STANDARD_GRAVITY
-        gyr_dps = batch.gyr_radps * _DEG_PER_RAD
+        gyr_dps = (batch.gyr_radps - self.gyro_bias_radps) * _DEG_PER_RAD
         if not self._levelled:
             k = max(1, int(self.settings.level_window_s / self._nominal_dt_s))
             self._ahrs.set_quaternion(np.array(_level_quaternion(acc_g[:k].mean(axis=0))))
@@ -122,6 +147,7 @@ class OrientationFilter:
         rotation = rotation_matrices(np.array(quaternions))
         earth = np.einsum("nij,nj->ni", rotation, batch.acc_mps2)  # specific force, calibrated later
         up = rotation[:, 2, :]
+        self._learn_gyro_bias(up, acc_g, dts)
         return EarthFrame(batch.t_s, earth, up)
 
 
