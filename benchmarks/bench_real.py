@@ -35,6 +35,12 @@ APPLE_WATCH = {
     "MSP": "overhead-press", "CGOCTE": "overhead-triceps-extension", "AIDBC": "dumbbell-curl",
     "DLR": "lateral-raise",
 }
+# Sets a watch on the wrist can hardly see; no catalogue lift moves like them at the wrist. They stay in
+# the headline figures and are also left out in a line of their own.
+NOT_AT_THE_WRIST = {
+    "APULL": "assisted pull-up: the hands hold the handles, the body moves",
+    "DWC": "wrist curl: only the hand moves; the watch's forearm stays put",
+}
 # feather-barbell folders -> catalogue lift (IMU at the centre of the bar).
 FEATHER = {"bicep_curl": "barbell-curl", "dead": "deadlift", "rdl": "romanian-deadlift", "row": "barbell-row",
            "shoulder_press": "overhead-press", "squat": "back-squat"}
@@ -94,6 +100,8 @@ def apple_watch(root: Path, tempo: str, whole: bool) -> list[Count]:
                 found, note = None, str(exc)
             if row["unilateral_or_alternating"] == "1":
                 note = (note + " unilateral: label may count both arms").strip()
+            if row["exercise_code"] in NOT_AT_THE_WRIST:
+                note = (note + " hidden from the wrist: " + NOT_AT_THE_WRIST[row["exercise_code"]]).strip()
             label = int(row["reps_label"])
             out.append(Count("applewatch", row["exercise_code"], exercise, label, found, note))
     return out
@@ -142,10 +150,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {r.dataset:<10} {r.name[:48]:<48} {r.exercise:<28} "
                   f"label {r.label:>3} found {r.found} {r.note}")
     print(f"assumed tempo {args.tempo}")
-    print(summarise(watch, "Apple Watch (wrist), active span"))
-    print(summarise([r for r in watch if "unilateral" not in r.note], "  bilateral only"))
-    print(summarise(watch_whole, "Apple Watch, whole recording"))
-    print(summarise([r for r in watch_whole if "unilateral" not in r.note], "  bilateral only"))
+    watch_sets = ((watch, "Apple Watch (wrist), active span"), (watch_whole, "Apple Watch, whole recording"))
+    for rows, title in watch_sets:
+        print(summarise(rows, title))
+        print(summarise([r for r in rows if "unilateral" not in r.note], "  bilateral only"))
+        print(summarise([r for r in rows if "unilateral" not in r.note and "hidden" not in r.note],
+                        "  bilateral, seen from the wrist"))
     print(summarise(bar, "feather-barbell (bar)" + (", all" if args.flagged else ", unflagged")))
     for exercise in sorted({r.exercise for r in bar}):
         print(summarise([r for r in bar if r.exercise == exercise], f"  {exercise}"))

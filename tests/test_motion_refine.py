@@ -23,6 +23,7 @@ from tempocoach.motion.refine import (
     reversals,
     sensor_error_fit,
     set_span,
+    the_set_run,
     trusted_rests,
     velocity_between_rests,
     with_final_sign,
@@ -392,6 +393,29 @@ def test_an_odd_rep_inside_the_set_is_kept_and_short_sets_are_left_alone() -> No
     lopsided = _frame_through([(0.0, 0.0), (1.0, -0.5), (2.0, -0.45), (3.0, -0.85), (4.0, -0.45)])
     few = _reps_over(lopsided.t_s, lopsided.position, [0.0, 1.0, 2.0, 3.0, 4.0])
     assert drop_edge_outliers(few, lopsided) == few  # two reps: nothing typical to compare with
+
+
+def _rep_at(start_s: float, bottom_pause_s: float = 0.0, move_s: float = 1.5) -> Rep:
+    ecc, bot, con, top = ECCENTRIC_FIRST
+    bottom_s = start_s + move_s
+    up_s = bottom_s + bottom_pause_s
+    return Rep(0, (PhaseSpan(ecc, start_s, bottom_s), PhaseSpan(bot, bottom_s, up_s),
+                   PhaseSpan(con, up_s, up_s + move_s), PhaseSpan(top, up_s + move_s, up_s + move_s)))
+
+
+def test_the_set_run_leaves_out_what_happened_long_before_or_after_the_set() -> None:
+    walk_out = [_rep_at(0.0)]
+    the_set = [_rep_at(20.0 + 4.0 * k) for k in range(8)]
+    rest_read_as_a_pause = [_rep_at(60.0, bottom_pause_s=45.0)]
+    fidgeting = [_rep_at(120.0), _rep_at(124.0), _rep_at(150.0)]
+    assert the_set_run(walk_out + the_set + rest_read_as_a_pause + fidgeting) == the_set
+
+
+def test_the_set_run_keeps_a_set_whose_lifter_paused_a_few_seconds() -> None:
+    # An 8 s breather after the fourth rep.
+    the_set = [_rep_at(4.0 * k) for k in range(4)] + [_rep_at(23.0 + 4.0 * k) for k in range(4)]
+    the_set[2] = _rep_at(8.0, bottom_pause_s=5.0)  # and a long paused rep
+    assert the_set_run(the_set) == the_set
 
 
 # --- end to end: slow sets without pauses ---------------------------------------------------------------

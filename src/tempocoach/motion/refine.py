@@ -15,6 +15,7 @@ Rotation lifts need none of this: their rate comes from the gyro and does not dr
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,6 +47,10 @@ class RefineSettings:
     outlier_min_reps: int = 4  # only a set this long has a "typical" rep to compare its ends with
     outlier_return_fraction: float = 0.3  # a rep's second half comes back at least this share...
     outlier_size_range: tuple[float, float] = (0.4, 2.5)  # ...and its size is within this of typical
+    # A set is one run of reps: a "rep" further from the run than this is the walk to the rack or the
+    # fidgeting after it (the gap is also at least set_gap_min_s).
+    set_gap_rep_durations: float = 3.0
+    set_gap_min_s: float = 8.0
     cruise_phase_s: float = 2.5  # movement phases this long have a constant-speed cruise
 
 
@@ -392,14 +397,43 @@ def _halves(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
     return abs(float(turn - start)), abs(float(end - turn))
 
 
+def the_set_run(reps: list[Rep], settings: RefineSettings | None = None) -> list[Rep]:
+    """The set's own run of reps: where long gaps split the "reps" into runs, the run with the most
+    of them (the earlier on a tie). Before and after a set the lifter walks, re-racks and fidgets, and
+    some of that looks like reps; the set itself does not stop for several reps' time. A "rep" that
+    itself lasts that long (a long rest read as its pause) splits the runs and belongs to neither."""
+    s = settings or RefineSettings()
+    if len(reps) < 2:
+        return reps
+    moving_s = [_moving_end_s(rep) - rep.start_s for rep in reps]
+    gap_s = max(s.set_gap_min_s, s.set_gap_rep_durations * float(np.median(moving_s)))
+    runs: list[list[Rep]] = [[]]
+    last_end_s = -math.inf
+    for rep, rep_moving_s in zip(reps, moving_s, strict=True):
+        if rep.start_s - last_end_s > gap_s or rep_moving_s > gap_s:
+            runs.append([])
+        if rep_moving_s <= gap_s:
+            runs[-1].append(rep)
+        last_end_s = _moving_end_s(rep)
+    return max(runs, key=len)
+
+
+def _moving_end_s(rep: Rep) -> float:
+    """Where the rep's last movement ended (a final pause may last as long as the rest after it)."""
+    return max((p.end_s for p in rep.phases if p.phase in (Phase.ECCENTRIC, Phase.CONCENTRIC)),
+               default=rep.end_s)
+
+
 def drop_edge_outliers(reps: list[Rep], frame: MotionFrame, settings: RefineSettings | None = None
                        ) -> list[Rep]:
-    """Drop a first or last "rep" that is not like the set's others: picking the bar up, walking it out
-    or putting it down can look like a rep on its own, but it rarely comes back where it started or
-    covers the set's range of motion. Reps inside the set are never dropped; the rest are renumbered."""
+    """Keep the set's own run of reps (the_set_run), then drop a first or last "rep" that is not like
+    the set's others: picking the bar up, walking it out or putting it down can look like a rep on its
+    own, but it rarely comes back where it started or covers the set's range of motion. Reps inside
+    the set are never dropped; the rest are renumbered."""
     s = settings or RefineSettings()
+    reps = the_set_run(reps, s)
     if len(reps) < s.outlier_min_reps or not len(frame):
-        return reps
+        return [replace(rep, index=k + 1) for k, rep in enumerate(reps)]
     halves = [_halves(rep, frame) for rep in reps]
     typical = float(np.median([max(first, second) for first, second in halves]))
 
