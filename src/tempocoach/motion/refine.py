@@ -318,8 +318,8 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     live estimate (its position wandered off further than any lift goes).
 
     ahrs: "up" came from an AHRS. Up from a low-passed accelerometer (a gravity frame, no gyro) moves
-    with the lift itself: its acceleration lobes are unreliable and the sensor-error fit would explain
-    the lift away, so only the plain re-integration between the live rests is done."""
+    with the lift itself, and the sensor-error fit, which regresses on up, would explain the lift away:
+    it is left out. The acceleration lobes and the cruise test are used either way."""
     s = settings or RefineSettings()
     trace = frame.trace
     if trace is None or len(frame) < 2:
@@ -334,8 +334,8 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     rest = live_rest
     lobes: list[Lobe] = []
     span: Span | None = None
-    slow = slowest_phase_s >= s.cruise_phase_s and ahrs
-    fit_sensor_errors = slow and vertical
+    slow = slowest_phase_s >= s.cruise_phase_s
+    fit_sensor_errors = slow and vertical and ahrs
     if slow:
         # Phases this slow cruise at constant speed, which the live tracker may have taken for rest,
         # and their accelerations are small enough for the accelerometer's errors to matter.
