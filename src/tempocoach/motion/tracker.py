@@ -64,7 +64,8 @@ class TrackerSettings:
     rest_gyr_radps: float = 0.12  # low-passed angular rate below this may be rest
     rest_speed_mps: float = 0.03  # ...and only if the integrated speed agrees
     offset_time_constant_s: float = 3.0  # how fast the at-rest offsets follow
-    axis_min_rate_radps: float = 0.3  # gyro samples faster than this teach the rotation axis
+    axis_min_rate_radps: float = 0.15  # low-passed gyro samples faster than this teach the rotation axis
+    axis_lowpass_hz: float = 0.5  # below the forearm's 0.2-1.5 Hz twitches, above a slow rep's rotation
     gravity_frame: bool = False  # no usable gyro: up from the low-passed accelerometer instead of the AHRS
     orientation: OrientationSettings = field(default_factory=OrientationSettings)
 
@@ -83,6 +84,7 @@ class MotionTracker:
         )
         self._motion_lp = Lowpass(s.lowpass_hz, rate, 6)  # accelerometer and gyro side by side
         self._motion_slow = Lowpass(0.3, rate, 6)  # the local mean, for quiet tests without offsets
+        self._axis_lp = Lowpass(s.axis_lowpass_hz, rate, 3)
         self._rest_window = RestWindow(round(s.rest_window_s * rate))
         self._detrend = CycleDetrend(s.cycle_s)
         self._offset_alpha = 1.0 / max(1.0, s.offset_time_constant_s * rate)
@@ -381,8 +383,11 @@ class MotionTracker:
 
     def _rotation_signal(self, dt: FloatArray, gyr: FloatArray, vel_earth: FloatArray, rest: np.ndarray
                          ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
-        fast = np.linalg.norm(gyr, axis=1) > self.settings.axis_min_rate_radps
-        axis = self._rotation_axis.learn(gyr[fast])
+        # The axis is learned from the low-passed gyro: a forearm that twitches about its own length
+        # can turn faster than a slow curl turns the elbow, but it goes back and forth.
+        smooth = self._axis_lp(gyr)
+        fast = np.linalg.norm(smooth, axis=1) > self.settings.axis_min_rate_radps
+        axis = self._rotation_axis.learn(smooth[fast])
         rate = gyr @ axis
         rate[rest] = 0.0
         angle = self._angle + np.cumsum(rate * dt)
