@@ -5,7 +5,7 @@ reps, so the live tracker's velocity drifts and its detector misses reps that th
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -416,6 +416,16 @@ def test_the_set_run_keeps_a_set_whose_lifter_paused_a_few_seconds() -> None:
     the_set = [_rep_at(4.0 * k) for k in range(4)] + [_rep_at(23.0 + 4.0 * k) for k in range(4)]
     the_set[2] = _rep_at(8.0, bottom_pause_s=5.0)  # and a long paused rep
     assert the_set_run(the_set) == the_set
+
+
+def test_a_gap_that_moves_like_the_set_is_missed_reps_not_a_break() -> None:
+    t = np.arange(0.0, 60.0, 0.01)
+    velocity = 0.5 * np.sin(2 * np.pi * t / 4.0)  # a 4 s rep cycle throughout
+    busy = MotionFrame(t, np.cumsum(velocity) * 0.01, velocity, np.zeros(len(t), dtype=bool))
+    reps = [_rep_at(4.0 * k) for k in range(4)] + [_rep_at(30.0 + 4.0 * k) for k in range(6)]
+    assert the_set_run(reps, busy) == reps
+    calm = replace(busy, velocity=np.where((t > 15.0) & (t < 30.0), 0.0, velocity))
+    assert the_set_run(reps, calm) == reps[4:]
 
 
 # --- end to end: slow sets without pauses ---------------------------------------------------------------

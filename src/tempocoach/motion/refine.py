@@ -51,7 +51,9 @@ class RefineSettings:
     # fidgeting after it (the gap is also at least set_gap_min_s).
     set_gap_rep_durations: float = 3.0
     set_gap_min_s: float = 8.0
-    cruise_phase_s: float = 2.5  # movement phases this long have a constant-speed cruise
+    busy_gap_fraction: float = 0.5  # a gap whose rms speed is this share of the reps' is no break
+    cruise_phase_s: float = 2.0  # movement phases this long have a constant-speed cruise...
+    fit_phase_s: float = 2.5  # ...and from this long their accelerations are small enough to fit errors
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -335,7 +337,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     lobes: list[Lobe] = []
     span: Span | None = None
     slow = slowest_phase_s >= s.cruise_phase_s
-    fit_sensor_errors = slow and vertical and ahrs
+    fit_sensor_errors = slowest_phase_s >= s.fit_phase_s and vertical and ahrs
     if slow:
         # Phases this slow cruise at constant speed, which the live tracker may have taken for rest,
         # and their accelerations are small enough for the accelerometer's errors to matter.
@@ -397,25 +399,46 @@ def _halves(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
     return abs(float(turn - start)), abs(float(end - turn))
 
 
-def the_set_run(reps: list[Rep], settings: RefineSettings | None = None) -> list[Rep]:
+def the_set_run(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
+                ) -> list[Rep]:
     """The set's own run of reps: where long gaps split the "reps" into runs, the run with the most
     of them (the earlier on a tie). Before and after a set the lifter walks, re-racks and fidgets, and
     some of that looks like reps; the set itself does not stop for several reps' time. A "rep" that
-    itself lasts that long (a long rest read as its pause) splits the runs and belongs to neither."""
+    itself lasts that long (a long rest read as its pause) splits the runs and belongs to neither. With
+    the motion at hand, a gap splits only if it was calmer than the reps: a gap that moves like the set
+    is reps the detector missed, not a break."""
     s = settings or RefineSettings()
     if len(reps) < 2:
         return reps
     moving_s = [_moving_end_s(rep) - rep.start_s for rep in reps]
     gap_s = max(s.set_gap_min_s, s.set_gap_rep_durations * float(np.median(moving_s)))
+    set_speed = _rms_speed(frame, [(rep.start_s, _moving_end_s(rep)) for rep in reps])
     runs: list[list[Rep]] = [[]]
     last_end_s = -math.inf
     for rep, rep_moving_s in zip(reps, moving_s, strict=True):
-        if rep.start_s - last_end_s > gap_s or rep_moving_s > gap_s:
+        gap = (last_end_s, rep.start_s)
+        if rep_moving_s > gap_s or (gap[1] - gap[0] > gap_s and not _busy(frame, gap, set_speed, s)):
             runs.append([])
         if rep_moving_s <= gap_s:
             runs[-1].append(rep)
         last_end_s = _moving_end_s(rep)
     return max(runs, key=len)
+
+
+def _rms_speed(frame: MotionFrame | None, spans: list[tuple[float, float]]) -> float:
+    if frame is None or not len(frame):
+        return 0.0
+    inside = np.zeros(len(frame), dtype=bool)
+    for lo, hi in spans:
+        inside |= (frame.t_s >= lo) & (frame.t_s <= hi)
+    return float(np.sqrt(np.mean(frame.velocity[inside] ** 2))) if inside.any() else 0.0
+
+
+def _busy(frame: MotionFrame | None, gap: tuple[float, float], set_speed: float, s: RefineSettings) -> bool:
+    """Did the motion in this gap move about as much as the set's reps did?"""
+    if frame is None or set_speed <= 0.0 or not math.isfinite(gap[0]):
+        return False
+    return _rms_speed(frame, [gap]) > s.busy_gap_fraction * set_speed
 
 
 def _moving_end_s(rep: Rep) -> float:
@@ -431,7 +454,7 @@ def drop_edge_outliers(reps: list[Rep], frame: MotionFrame, settings: RefineSett
     own, but it rarely comes back where it started or covers the set's range of motion. Reps inside
     the set are never dropped; the rest are renumbered."""
     s = settings or RefineSettings()
-    reps = the_set_run(reps, s)
+    reps = the_set_run(reps, frame, s)
     if len(reps) < s.outlier_min_reps or not len(frame):
         return [replace(rep, index=k + 1) for k, rep in enumerate(reps)]
     halves = [_halves(rep, frame) for rep in reps]
