@@ -2,8 +2,9 @@
 
 The AHRS (x-io Fusion, via the `imufusion` package, 1.3 API) wants degrees/s and g; we convert at this
 boundary and hand back SI. Earth frame is NWU: z points up, so at rest the earth-frame specific force
-is (0, 0, +g). The initial attitude is levelled from the first samples' gravity direction instead of
-waiting out Fusion's ~3 s start-up ramp, because recordings often start just before the unrack.
+is (0, 0, +g). The initial attitude is levelled from the first samples' gravity direction, so Fusion's
+~3 s start-up ramp (high gain) starts from the right attitude: recordings often start just before the
+unrack.
 """
 
 from __future__ import annotations
@@ -125,8 +126,10 @@ class OrientationFilter:
         gyr_dps = (batch.gyr_radps - self.gyro_bias_radps) * _DEG_PER_RAD
         if not self._levelled:
             k = max(1, int(self.settings.level_window_s / self._nominal_dt_s))
+            # Fusion's start-up ramp (high gain, no rejection, ~3 s) is kept: skipping it left the
+            # attitude stuck 60 degrees off on an Apple Watch set that starts mid-movement, with the
+            # accelerometer rejected from then on.
             self._ahrs.set_quaternion(np.array(_level_quaternion(acc_g[:k].mean(axis=0))))
-            self._ahrs.skip_startup()
             self._levelled = True
         dts = np.diff(batch.t_s, prepend=batch.t_s[0] if self._last_t_s is None else self._last_t_s)
         if self._last_t_s is None:
