@@ -1,6 +1,6 @@
 """Rep and phase detection accuracy on the simulator, and live detection delay.
 
-    python benchmarks/bench_detector.py [--sets 240] [--seed 0] [--jobs 2] [--quick]
+    python benchmarks/bench_detector.py [--sets 240] [--seed 0] [--jobs 2] [--live | --analyze] [--no-gyro]
 
 Each set is a fresh simulated lifter and sensor (exercise, tempo, placement, rate and seed drawn from a
 seeded grid over the whole catalogue). Reported:
@@ -8,7 +8,8 @@ seeded grid over the whole catalogue). Reported:
 - phase-boundary error (every phase start and end of matched reps), median and p95,
 - per-rep phase-duration error p95,
 - live detection delay at 100 Hz (true phase start -> PhaseEvent for that phase), median and p95,
-broken down by exercise, tempo and placement.
+broken down by exercise, tempo and placement. --no-gyro scores the translation lifts with the gyro
+removed from the stream (an accelerometer-only sensor such as a Polar H10: the gravity-frame path).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import statistics
 import sys
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from tempocoach.events import Phase, PhaseEvent, Rep
 from tempocoach.exercises import catalog, get_exercise
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
 from tempocoach.motion.scoring import match_reps
+from tempocoach.sensors.base import ImuBatch
 from tempocoach.sensors.simulator import simulate_set
 from tempocoach.tempo import parse_tempo
 
@@ -34,6 +36,11 @@ TEMPOS = ["4040", "5010", "31X0", "3110", "4212", "2020", "20X1", "3010", "2110"
 RATES = [50.0, 100.0, 200.0]
 # Which reps are scored: a live session's post-set report (refined), the live ones, or `analyze`'s.
 MODE = "live" if "--live" in sys.argv else "analyze" if "--analyze" in sys.argv else "refined"
+NO_GYRO = "--no-gyro" in sys.argv
+
+
+def _without_gyro(batch: ImuBatch) -> ImuBatch:
+    return ImuBatch(batch.t_s, batch.acc_mps2, np.zeros_like(batch.gyr_radps), None, {"gyro": "absent"})
 
 
 @dataclass
@@ -59,6 +66,8 @@ def run_one(spec: tuple[str, str, str, float, int]) -> SetResult:
     exercise, tempo, placement, rate_hz, seed = spec
     sim = simulate_set(exercise=exercise, tempo=tempo, reps=6, placement=placement, rate_hz=rate_hz,
                        seed=seed)
+    if NO_GYRO:
+        sim = replace(sim, batch=_without_gyro(sim.batch))
     pipe = MotionPipeline(get_exercise(exercise), parse_tempo(tempo), placement, rate_hz)
     events: list[PhaseEvent] = []
     packet = max(1, round(rate_hz / 20))  # ~50 ms BLE packets
@@ -132,10 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--live", action="store_true", help="score the live reps, not the refined ones")
     parser.add_argument("--analyze", action="store_true", help="score `analyze` of the whole recording")
+    parser.add_argument("--no-gyro", action="store_true", help="translation lifts, gyro removed")
     parser.add_argument("--by", choices=["exercise", "tempo", "placement", "rate_hz", "none"], nargs="*",
                         default=["exercise", "tempo", "placement", "rate_hz"])
     args = parser.parse_args(argv)
     specs = grid(args.sets, args.seed)
+    if args.no_gyro:  # a rotation lift cannot be followed without a gyro
+        specs = [s for s in specs if get_exercise(s[0]).motion_for(s[2]) == "translation"]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(run_one, specs, chunksize=4))
     print(summarise(results, "ALL"))
