@@ -19,6 +19,7 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
 _DEG_PER_RAD = 180.0 / math.pi
+BIAS_UPDATE_S = 0.5  # the gyro bias is updated from this much evidence at a time
 MAX_HOLE_FRACTION = 0.02  # more gaps than this (> 3 periods each) and the gyro cannot be integrated
 
 
@@ -99,6 +100,7 @@ class OrientationFilter:
         self._last_t_s: float | None = None
         self._levelled = False
         self.gyro_bias_radps = np.zeros(3)  # learned by integral feedback, removed before Fusion
+        self._bias_evidence: list[tuple[FloatArray, FloatArray, FloatArray]] = []
 
     def _learn_gyro_bias(self, up: FloatArray, acc_g: FloatArray, dts: FloatArray) -> None:
         """The attitude error seen by the accelerometer, integrated into the gyro bias. Only quasi-static
@@ -150,7 +152,12 @@ class OrientationFilter:
         rotation = rotation_matrices(np.array(quaternions))
         earth = np.einsum("nij,nj->ni", rotation, batch.acc_mps2)  # specific force, calibrated later
         up = rotation[:, 2, :]
-        self._learn_gyro_bias(up, acc_g, dts)
+        self._bias_evidence.append((up, acc_g, dts))
+        if sum(len(part[2]) for part in self._bias_evidence) * self._nominal_dt_s >= BIAS_UPDATE_S:
+            # In batches: the bias changes over tens of seconds, and the update's cost is per call.
+            ups, accs, steps = zip(*self._bias_evidence, strict=True)
+            self._learn_gyro_bias(np.concatenate(ups), np.concatenate(accs), np.concatenate(steps))
+            self._bias_evidence = []
         return EarthFrame(batch.t_s, earth, up)
 
 
