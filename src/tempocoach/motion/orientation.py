@@ -101,6 +101,8 @@ class OrientationFilter:
         self._levelled = False
         self.gyro_bias_radps = np.zeros(3)  # learned by integral feedback, removed before Fusion
         self._bias_evidence: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+        # A count, not a duration: a rate estimated as 99.98 or 100 Hz must batch the same way.
+        self._bias_update_samples = max(1, round(BIAS_UPDATE_S * sample_rate_hz))
 
     def _learn_gyro_bias(self, up: FloatArray, acc_g: FloatArray, dts: FloatArray) -> None:
         """The attitude error seen by the accelerometer, integrated into the gyro bias. Only quasi-static
@@ -153,7 +155,7 @@ class OrientationFilter:
         earth = np.einsum("nij,nj->ni", rotation, batch.acc_mps2)  # specific force, calibrated later
         up = rotation[:, 2, :]
         self._bias_evidence.append((up, acc_g, dts))
-        if sum(len(part[2]) for part in self._bias_evidence) * self._nominal_dt_s >= BIAS_UPDATE_S:
+        if sum(len(part[2]) for part in self._bias_evidence) >= self._bias_update_samples:
             # In batches: the bias changes over tens of seconds, and the update's cost is per call.
             ups, accs, steps = zip(*self._bias_evidence, strict=True)
             self._learn_gyro_bias(np.concatenate(ups), np.concatenate(accs), np.concatenate(steps))
