@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import imufusion
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
+from scipy.spatial.transform import Rotation
 
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
@@ -63,19 +64,8 @@ def _level_quaternion(acc: FloatArray) -> tuple[float, float, float, float]:
 
 
 def rotation_matrices(quaternions: FloatArray) -> FloatArray:
-    """Sensor-to-earth rotation matrices, shape (n, 3, 3), from unit quaternions (w, x, y, z)."""
-    w, x, y, z = quaternions.T
-    r = np.empty((len(quaternions), 3, 3))
-    r[:, 0, 0] = 1 - 2 * (y * y + z * z)
-    r[:, 0, 1] = 2 * (x * y - w * z)
-    r[:, 0, 2] = 2 * (x * z + w * y)
-    r[:, 1, 0] = 2 * (x * y + w * z)
-    r[:, 1, 1] = 1 - 2 * (x * x + z * z)
-    r[:, 1, 2] = 2 * (y * z - w * x)
-    r[:, 2, 0] = 2 * (x * z - w * y)
-    r[:, 2, 1] = 2 * (y * z + w * x)
-    r[:, 2, 2] = 1 - 2 * (x * x + y * y)
-    return r
+    """Sensor-to-earth rotation matrices, shape (n, 3, 3), from Fusion's unit quaternions (w, x, y, z)."""
+    return np.asarray(Rotation.from_quat(quaternions[:, [1, 2, 3, 0]]).as_matrix())  # scipy: scalar last
 
 
 class OrientationFilter:

@@ -410,35 +410,40 @@ def the_set_run(reps: list[Rep], frame: MotionFrame | None = None, settings: Ref
     s = settings or RefineSettings()
     if len(reps) < 2:
         return reps
-    moving_s = [_moving_end_s(rep) - rep.start_s for rep in reps]
+    ends_s = [_moving_end_s(rep) for rep in reps]
+    moving_s = [end - rep.start_s for rep, end in zip(reps, ends_s, strict=True)]
     gap_s = max(s.set_gap_min_s, s.set_gap_rep_durations * float(np.median(moving_s)))
-    set_speed = _rms_speed(frame, [(rep.start_s, _moving_end_s(rep)) for rep in reps])
+    speed = _SpeedInSpans(frame)
+    set_speed = speed.rms([(rep.start_s, end) for rep, end in zip(reps, ends_s, strict=True)])
     runs: list[list[Rep]] = [[]]
     last_end_s = -math.inf
-    for rep, rep_moving_s in zip(reps, moving_s, strict=True):
-        gap = (last_end_s, rep.start_s)
-        if rep_moving_s > gap_s or (gap[1] - gap[0] > gap_s and not _busy(frame, gap, set_speed, s)):
+    for rep, end_s, rep_moving_s in zip(reps, ends_s, moving_s, strict=True):
+        long_gap = rep.start_s - last_end_s > gap_s
+        busy = math.isfinite(last_end_s) and set_speed > 0.0 and (
+            speed.rms([(last_end_s, rep.start_s)]) > s.busy_gap_fraction * set_speed)
+        if rep_moving_s > gap_s or (long_gap and not busy):
             runs.append([])
         if rep_moving_s <= gap_s:
             runs[-1].append(rep)
-        last_end_s = _moving_end_s(rep)
+        last_end_s = end_s
     return max(runs, key=len)
 
 
-def _rms_speed(frame: MotionFrame | None, spans: list[tuple[float, float]]) -> float:
-    if frame is None or not len(frame):
-        return 0.0
-    inside = np.zeros(len(frame), dtype=bool)
-    for lo, hi in spans:
-        inside |= (frame.t_s >= lo) & (frame.t_s <= hi)
-    return float(np.sqrt(np.mean(frame.velocity[inside] ** 2))) if inside.any() else 0.0
+class _SpeedInSpans:
+    """RMS speed over any set of time spans, from running sums (one pass over the frame)."""
 
+    def __init__(self, frame: MotionFrame | None) -> None:
+        self._t = frame.t_s if frame is not None else np.zeros(0)
+        v = frame.velocity if frame is not None else np.zeros(0)
+        self._sum_sq = np.concatenate([[0.0], np.cumsum(v * v)])
 
-def _busy(frame: MotionFrame | None, gap: tuple[float, float], set_speed: float, s: RefineSettings) -> bool:
-    """Did the motion in this gap move about as much as the set's reps did?"""
-    if frame is None or set_speed <= 0.0 or not math.isfinite(gap[0]):
-        return False
-    return _rms_speed(frame, [gap]) > s.busy_gap_fraction * set_speed
+    def rms(self, spans: list[tuple[float, float]]) -> float:
+        if not len(self._t):
+            return 0.0
+        lo = np.searchsorted(self._t, [span[0] for span in spans], side="left")
+        hi = np.searchsorted(self._t, [span[1] for span in spans], side="right")
+        count = int(np.sum(hi - lo))
+        return math.sqrt(float(np.sum(self._sum_sq[hi] - self._sum_sq[lo])) / count) if count else 0.0
 
 
 def _moving_end_s(rep: Rep) -> float:
