@@ -243,6 +243,19 @@ def test_a_set_whose_first_push_and_last_brake_were_too_gentle_to_show_keeps_its
     assert reversals(inner, 1) == [i for i, _ in inner[1:-1]]
 
 
+def test_paused_reversals_are_two_lobes_of_one_sign_and_no_zero_velocity_point() -> None:
+    """A 3130 set: 3 s down, a 1.5 s bottom pause, 3 s up, no top pause. At each bottom the brake and
+    the push are two lobes of one sign with the pause between them (its dip is no lobe of the other
+    sign), and the velocity is zero between them, not in either; each top is one reversal lobe."""
+    lift = _lift([(3.0, 0.0)] + [(3.0, -0.5), (1.5, 0.0), (3.0, 0.5)] * 3 + [(3.0, 0.0)])
+    acc = lift.acceleration + 0.05 + np.random.default_rng(2).normal(0.0, 0.02, len(lift.t_s))
+    lobes = acceleration_lobes(lift.t_s, acc, parse_tempo("3130").rep_duration_s, 0.5)
+    # push, (brake, push) at each bottom, one lobe at each top, and the last brake
+    assert [sign for _, sign in lobes] == [-1, 1, 1, -1, 1, 1, -1, 1, 1, -1]
+    tops = lift.t_s[lift.starts[4:8:3]]
+    assert np.abs(lift.t_s[reversals(lobes, -1)] - tops).max() < 0.1
+
+
 def test_trusted_rests_tell_a_pause_from_a_slow_cruise(slow_set: tuple[Lift, Lobes]) -> None:
     lift, lobes = slow_set
     t, s = lift.t_s, lift.starts

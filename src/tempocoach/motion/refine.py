@@ -231,23 +231,26 @@ def acceleration_lobes(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, ro
     smooth = sosfiltfilt(sos, acc_mps2 - np.median(acc_mps2))
     # A sinusoid over the range of motion at the tempo's pace: the size of lobe to expect.
     expected = 0.5 * rom_m * (2 * np.pi / max(cycle_s, 1e-3)) ** 2
-    ups, _ = find_peaks(smooth, prominence=0.5 * expected)
-    downs, _ = find_peaks(-smooth, prominence=0.5 * expected)
+    # A lobe stands out from its neighbours and lies on its own side of zero: a pause between the
+    # brake and the push is a dip between two lobes of one sign, not a lobe of the other.
+    ups, _ = find_peaks(smooth, prominence=0.5 * expected, height=0.25 * expected)
+    downs, _ = find_peaks(-smooth, prominence=0.5 * expected, height=0.25 * expected)
     return sorted([(i, 1) for i in ups.tolist()] + [(i, -1) for i in downs.tolist()])
 
 
 def reversals(lobes: list[Lobe], push_sign: int) -> list[int]:
     """Lobes where the lift reverses (velocity zero in their middle). The push that starts the set and
     the brake that ends it are lobes too, both of `push_sign` (-1 for a lift that starts with its
-    eccentric, +1 for one that starts with its concentric); a reversal has a lobe of the other sign on
-    both sides. A first or last lobe of the other sign is a reversal whose push or brake was too
-    gentle to show."""
+    eccentric, +1 for one that starts with its concentric); a reversal has lobes of the other sign
+    right before and after it. Two lobes of one sign in a row are the brake and the push around a
+    pause, where the velocity is zero between the lobes, not in them. A first or last lobe of the other
+    sign is a reversal whose push or brake was too gentle to show."""
     signs = [sign for _, sign in lobes]
     last = len(lobes) - 1
 
     def is_reversal(k: int, sign: int) -> bool:
-        before = -sign in signs[:k] or (k == 0 and sign != push_sign)
-        after = -sign in signs[k + 1 :] or (k == last and sign != push_sign)
+        before = signs[k - 1] == -sign if k > 0 else sign != push_sign
+        after = signs[k + 1] == -sign if k < last else sign != push_sign
         return before and after
 
     return [i for k, (i, sign) in enumerate(lobes) if is_reversal(k, sign)]
