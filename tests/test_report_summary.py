@@ -84,6 +84,12 @@ def test_main_deviation_names_rushed_eccentrics() -> None:
     assert "Eccentrics averaged 2.1 seconds against 3 seconds" in report.summary_text
 
 
+def test_spoken_summary_says_one_second_not_one_seconds() -> None:
+    report = build_report(squat_set([{E: 3.0, B: 1.4, C: 0.5}] * 4))
+    assert report.summary.main_deviation == "bottom pauses averaged 1.4 s against 1 s, too slow on all 4 reps"
+    assert "Bottom pauses averaged 1.4 seconds against 1 second, too slow" in report.summary_text
+
+
 def test_main_deviation_counts_skipped_pauses() -> None:
     reps = [{E: 3.0, B: 0.05, C: 0.5}] * 4 + [{E: 3.0, B: 1.0, C: 0.5}] * 2
     summary = build_report(squat_set(reps)).summary

@@ -273,6 +273,12 @@ def format_seconds(value_s: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def amount(value_s: float, unit: str) -> str:
+    """format_seconds with its unit: "1.4 seconds", "1 second", "3 s"."""
+    text = format_seconds(value_s)
+    return f"{text}{unit[:-1]}" if text == "1" and unit.endswith("seconds") else f"{text}{unit}"
+
+
 def on_reps(count: int, total: int) -> str:
     """'on 4 of 6 reps', 'on all 6 reps', 'on both reps', 'on the one rep'."""
     if count != total:
@@ -297,17 +303,17 @@ def describe_main_deviation(
     mean_s = float(np.mean([r.duration_s for r in reports]))
     target_s = reports[0].target_s
     if target_s is None:
-        limit = format_seconds(settings.explosive_limit_s)
+        limit = amount(settings.explosive_limit_s, unit)
         return (
             f"{plural} were not explosive {on_reps(k, n)}: "
-            f"{format_seconds(mean_s)}{unit} on average against a {limit}{unit} limit"
+            f"{amount(mean_s, unit)} on average against a {limit} limit"
         )
     skipped = sum(r.verdict == "pause skipped" for r in reports)
     if skipped * 2 >= k:
         return f"{plural} were skipped {on_reps(skipped, n)}"
     if target_s == 0:
         return (
-            f"{plural} lingered {on_reps(k, n)}, {format_seconds(mean_s)}{unit} on average "
+            f"{plural} lingered {on_reps(k, n)}, {amount(mean_s, unit)} on average "
             "where the tempo has none"
         )
     fast = sum(r.verdict == "too fast" for r in reports)
@@ -315,7 +321,7 @@ def describe_main_deviation(
     if abs(mean_s - target_s) > settings.tolerance_s(target_s):
         off = fast if mean_s < target_s else slow
         return (
-            f"{plural} averaged {format_seconds(mean_s)}{unit} against {format_seconds(target_s)}{unit}, "
+            f"{plural} averaged {amount(mean_s, unit)} against {amount(target_s, unit)}, "
             f"too {'fast' if mean_s < target_s else 'slow'} {on_reps(off, n)}"
         )
     if fast == 0 or slow == 0:
@@ -323,11 +329,11 @@ def describe_main_deviation(
         verdict = "too fast" if slow == 0 else "too slow"
         off_mean_s = float(np.mean([r.duration_s for r in reports if r.verdict == verdict]))
         return (
-            f"{plural} were {verdict} {on_reps(k, n)}, {format_seconds(off_mean_s)}{unit} "
-            f"against {format_seconds(target_s)}{unit}"
+            f"{plural} were {verdict} {on_reps(k, n)}, {amount(off_mean_s, unit)} "
+            f"against {amount(target_s, unit)}"
         )
     return (
-        f"{plural} were uneven against {format_seconds(target_s)}{unit}: "
+        f"{plural} were uneven against {amount(target_s, unit)}: "
         f"{fast} too fast and {slow} too slow of {n} reps"
     )
 
@@ -359,7 +365,7 @@ def summary_sentences(
     rep_word = "rep" if len(reps) == 1 else "reps"
     first = (
         f"{len(reps)} {rep_word} of {name}, {round(100 * summary.adherence)}% of phases on target, "
-        f"{format_seconds(summary.time_under_tension_s)} seconds under tension."
+        f"{amount(summary.time_under_tension_s, ' seconds')} under tension."
     )
     deviation = describe_main_deviation(phases_by_name(reps, order), summary.adherence, settings, " seconds")
     if deviation.startswith("tempo kept well"):
