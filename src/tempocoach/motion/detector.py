@@ -21,7 +21,7 @@ import numpy as np
 
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, PhaseSpan, Rep
 from tempocoach.exercises import Exercise
-from tempocoach.motion.edges import acceleration_onset, extrapolate_to_rest
+from tempocoach.motion.edges import acceleration_onset, extrapolate_to_rest, settling_time
 from tempocoach.tempo import TempoCode
 
 UP, DOWN, REST = 1, -1, 0
@@ -33,6 +33,8 @@ FLAT_WINDOW_S = 0.15  # ...over this long has stopped
 MIN_PHASE_FACTOR_FOR_STOP = 0.5  # ...once it has lasted this share of its target
 SCAN_SAMPLES = 256  # samples looked ahead at once for the next thing that can happen...
 STEPS_BETWEEN_SCANS = 8  # ...and after finding it at once, samples stepped before looking again
+SETTLING_FIT_FRACTION = 0.5  # a movement's end is fitted to its slowing below this share of its peak...
+MAX_SETTLING_S = 0.3  # ...and lies at most this long after its speed fell to the floor
 EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
 MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
 HALF_SIZE_SLACK = 0.75  # a first half this share of the minimum may still be a rep if the second is big
@@ -319,7 +321,16 @@ class RepDetector:
         i1 = max(peak, i - 1)
         while i1 > peak and speeds[i1] < base + 2 * floor:
             i1 -= 1
-        return extrapolate_to_rest(hist[i], hist[i1], direction, backwards=False, base=base)
+        edge_s, edge_p = extrapolate_to_rest(hist[i], hist[i1], direction, backwards=False, base=base)
+        # The last descent only: a sticking point earlier in the movement is no part of its settling.
+        top = SETTLING_FIT_FRACTION * (speeds[peak] - base)
+        j = i
+        while j > peak and speeds[j - 1] <= base + top:
+            j -= 1
+        settled_s = settling_time(hist[j : i + 1], direction, base, floor, top)
+        if settled_s is not None:
+            edge_s = min(max(settled_s, hist[max(i - 1, peak)][0]), hist[i][0] + MAX_SETTLING_S)
+        return edge_s, edge_p
 
     def _search_from(self, hist: list[tuple[float, float, float]]) -> int:
         """How far back a start edge may lie: the previous edge, at most EDGE_LOOKBACK_S ago."""
