@@ -7,13 +7,14 @@ behaviour so a regression fails loudly."""
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep
 from tempocoach.exercises import get_exercise
-from tempocoach.motion.detector import RepDetector
+from tempocoach.motion.detector import DetectorSettings, RepDetector
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
 from tempocoach.motion.scoring import match_reps
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
@@ -227,3 +228,53 @@ def test_a_sensor_without_gyro_finds_the_reps_of_a_slow_tempo() -> None:
         matched += len(match_reps(record.reps, sim.truth))
         true += len(sim.truth)
     assert matched >= 0.75 * true
+
+
+def _ramped_rotation_frame(exercise: str, tempo: str, reps: int, seed: int
+                           ) -> tuple[MotionFrame, list[float]]:
+    """A rotation lift's angle rate as the gyro gives it: each movement eases in and out over 0.6 s and
+    turns 1.2 rad, pauses are still, and the rate carries 0.03 rad/s of noise. Returns the frame and
+    the true start of every movement."""
+    rate_hz, ramp_s, turn_rad = 100.0, 0.6, 1.2
+    ex, code = get_exercise(exercise), parse_tempo(tempo)
+    pieces, starts, t_now = [np.zeros(200)], [], 2.0
+    for _ in range(reps):
+        for phase in ex.phase_order:
+            duration_s = code.nominal_s(phase)
+            n = round(duration_s * rate_hz)
+            if phase in (Phase.ECCENTRIC, Phase.CONCENTRIC):
+                tau = (np.arange(n) + 1) / rate_hz
+                ease = np.sin(np.pi / 2 * np.minimum(np.minimum(tau, duration_s - tau) / ramp_s, 1.0)) ** 2
+                sign = 1.0 if phase is Phase.CONCENTRIC else -1.0
+                pieces.append(sign * turn_rad / (duration_s - ramp_s) * ease)
+                starts.append(t_now)
+            elif n:
+                pieces.append(np.zeros(n))
+            t_now += n / rate_hz
+    pieces.append(np.zeros(200))
+    truth = np.concatenate(pieces)
+    t = np.arange(len(truth)) / rate_hz
+    velocity = truth + np.random.default_rng(seed).normal(0.0, 0.03, len(t))
+    return MotionFrame(t, np.cumsum(velocity) / rate_hz, velocity, truth == 0.0, "rad"), starts
+
+
+def test_a_rotation_lifts_movements_start_where_the_gyro_says_not_where_acceleration_peaks() -> None:
+    # The acceleration-onset guard is for integrated velocity, which creeps in a pause; the gyro's rate
+    # does not, and the guard would only make a gently starting movement late.
+    def mean_start_error(settings: DetectorSettings) -> float:
+        errors = []
+        for seed in range(3):
+            frame, starts = _ramped_rotation_frame("lateral-raise", "4212", 4, seed)
+            detector = RepDetector(get_exercise("lateral-raise"), parse_tempo("4212"), settings, unit="rad")
+            detector.update(frame)
+            detector.finish()
+            found = [p.start_s for rep in detector.reps for p in rep.phases
+                     if p.phase in (Phase.ECCENTRIC, Phase.CONCENTRIC)]
+            assert len(found) == len(starts)
+            errors += [f - s for f, s in zip(found, starts, strict=True)]
+        return float(np.mean(errors))
+
+    gyro = DetectorSettings.for_unit("rad")
+    assert not gyro.velocity_creeps
+    assert abs(mean_start_error(gyro)) < 0.1
+    assert mean_start_error(replace(gyro, velocity_creeps=True)) > mean_start_error(gyro) + 0.04

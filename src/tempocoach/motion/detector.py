@@ -51,10 +51,13 @@ class DetectorSettings:
     min_excursion_fraction_of_reps: float = 0.45  # after: share of the median rep excursion
     return_fraction: float = 0.2  # the second movement must cover this share of the first
     history_s: float = 4.0
+    velocity_creeps: bool = True  # integrated from acceleration (m/s): a pause may carry drift
 
     @staticmethod
     def for_unit(unit: str) -> DetectorSettings:
-        return DetectorSettings(min_speed=0.025 if unit == "m" else 0.12)
+        if unit == "m":
+            return DetectorSettings(min_speed=0.025)
+        return DetectorSettings(min_speed=0.12, velocity_creeps=False)
 
 
 @dataclass
@@ -299,6 +302,8 @@ class RepDetector:
         while i1 < last and speeds[i1] < base + 2 * floor:
             i1 += 1
         edge = extrapolate_to_rest(hist[i0], hist[i1], direction, backwards=True, base=base)
+        if not self.settings.velocity_creeps:
+            return edge
         # A pause whose integrated speed creeps (drift) has no clear "slowest" sample; the movement's
         # own acceleration marks its onset better: walk back while it is still accelerating hard.
         onset = acceleration_onset(hist, speeds, earliest, last)
