@@ -18,6 +18,7 @@ from tempocoach.motion.refine import (
     acceleration_lobes,
     drop_edge_outliers,
     error_regressors,
+    paused_reversals,
     refine_translation,
     reversal_anchors,
     reversals,
@@ -254,6 +255,12 @@ def test_paused_reversals_are_two_lobes_of_one_sign_and_no_zero_velocity_point()
     assert [sign for _, sign in lobes] == [-1, 1, 1, -1, 1, 1, -1, 1, 1, -1]
     tops = lift.t_s[lift.starts[4:8:3]]
     assert np.abs(lift.t_s[reversals(lobes, -1)] - tops).max() < 0.1
+    # The bottoms are reversals too, through their pauses: the set's span starts in the first rep.
+    bottoms = [lift.t_s[i] for i, _ in paused_reversals(lobes)]
+    pauses = [(lift.t_s[lift.starts[k]], lift.t_s[lift.starts[k + 1]]) for k in (2, 5, 8)]
+    assert len(bottoms) == 3 and all(lo < t < hi for t, (lo, hi) in zip(bottoms, pauses, strict=True))
+    span = set_span(lift.t_s, lobes, -1, parse_tempo("3130"))
+    assert span is not None and span[0] < pauses[0][0]
 
 
 def test_trusted_rests_tell_a_pause_from_a_slow_cruise(slow_set: tuple[Lift, Lobes]) -> None:

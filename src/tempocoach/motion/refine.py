@@ -256,14 +256,26 @@ def reversals(lobes: list[Lobe], push_sign: int) -> list[int]:
     return [i for k, (i, sign) in enumerate(lobes) if is_reversal(k, sign)]
 
 
+def paused_reversals(lobes: list[Lobe]) -> list[Lobe]:
+    """Reversals through a pause: a brake and a push of one sign in a row, with lobes of the other sign
+    somewhere before and after them (the movements into and out of the pause). Each is placed midway
+    between its two lobes, inside the pause."""
+    signs = [sign for _, sign in lobes]
+    return [((i + j) // 2, sign) for k, ((i, sign), (j, next_sign)) in enumerate(itertools.pairwise(lobes))
+            if sign == next_sign and -sign in signs[:k] and -sign in signs[k + 2 :]]
+
+
 def set_span(t_s: FloatArray, lobes: list[Lobe], push_sign: int, tempo: TempoCode) -> Span | None:
-    """A span surely inside the set: from half a movement before its first reversal to half a movement
-    after its last. (The push that starts a set and the brake that ends it may be too gentle to show
-    as lobes, or a wobble may pass for them; the reversals and the tempo are steadier guides.)"""
-    turns = reversals(lobes, push_sign)
+    """A span surely inside the set: from half a movement before its first reversal (through a pause or
+    not) to half a movement after its last. (The push that starts a set and the brake that ends it
+    may be too gentle to show as lobes, or a wobble may pass for them; the reversals and the tempo are
+    steadier guides.)"""
+    sign_of = dict(lobes)
+    paused = paused_reversals(lobes)
+    sign_of.update(paused)
+    turns = sorted([*reversals(lobes, push_sign), *(i for i, _ in paused)])
     if not turns:
         return None
-    sign_of = dict(lobes)
     # A lobe towards the concentric turns an eccentric into a concentric, and the other way round.
     before = {1: Phase.ECCENTRIC, -1: Phase.CONCENTRIC}
     after = {1: Phase.CONCENTRIC, -1: Phase.ECCENTRIC}
