@@ -10,11 +10,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-from tempocoach.events import ECCENTRIC_FIRST, MotionFrame, PhaseSpan, Rep, TrackTrace
+from tempocoach.events import ECCENTRIC_FIRST, MotionFrame, PhaseSpan, Rep, RotationTrace, TrackTrace
 from tempocoach.exercises import get_exercise
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
 from tempocoach.motion.refine import (
     RefineSettings,
+    about_set_axis,
     acceleration_lobes,
     drop_edge_outliers,
     error_regressors,
@@ -371,6 +372,31 @@ def test_with_final_sign_leaves_a_settled_sign_alone() -> None:
     assert with_final_sign(_rotation_frame(np.full(200, 1.0))) is None
     f = _rotation_frame(np.ones(200))
     assert with_final_sign(MotionFrame(f.t_s, f.position, f.velocity, f.still)) is None  # no sign at all
+
+
+def test_the_reps_before_the_live_axis_settled_are_read_about_the_sets_axis() -> None:
+    """20 s of a curl turning 1.2 rad each 4 s about the elbow (x), after 20 s of handling that turns
+    about another axis (z). Live, the axis was z until 22 s (the first rep read about it shows
+    nothing), then x. Afterwards, the stretch from 1.5 rep cycles before 22 s to 22 s is read about x;
+    the handling before it and everything after it keep the live reading."""
+    t = np.arange(0.0, 40.0, 1.0 / RATE_HZ)
+    elbow = np.where(t >= 20.0, 1.2 * np.pi / 4.0 * np.sin(2 * np.pi * (t - 20.0) / 4.0), 0.0)
+    handling = np.where(t < 20.0, 0.8 * np.sin(2 * np.pi * t / 3.0), 0.0)
+    gyro = np.column_stack([elbow, np.zeros(len(t)), handling])
+    live_axis = np.where((t < 22.0)[:, None], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0])
+    live_rate = np.einsum("ij,ij->i", gyro, live_axis)
+    frame = MotionFrame(t, np.cumsum(live_rate) / RATE_HZ, live_rate, np.zeros(len(t), dtype=bool), "rad",
+                        sign=np.ones(len(t)), rotation=RotationTrace(gyro, live_axis))
+    fixed = about_set_axis(frame, cycle_s=4.0, lowpass_hz=0.5, min_rate_radps=0.15)
+    assert fixed is not None
+    reread = (t >= 16.0) & (t < 22.0)
+    np.testing.assert_allclose(fixed.velocity[reread], elbow[reread], atol=0.02)  # the axis is x within 1%
+    np.testing.assert_array_equal(fixed.velocity[~reread], frame.velocity[~reread])
+    assert np.abs(np.diff(fixed.position)).max() < 2.0 / RATE_HZ  # continuous where the reading changed
+    # Nothing to read again when the live axis was the set's all along.
+    settled = MotionFrame(t, frame.position, elbow, frame.still, "rad", sign=np.ones(len(t)),
+                          rotation=RotationTrace(gyro, np.tile([1.0, 0.0, 0.0], (len(t), 1))))
+    assert about_set_axis(settled, cycle_s=4.0, lowpass_hz=0.5, min_rate_radps=0.15) is None
 
 
 def _reps_over(t_s: FloatArray, position: FloatArray, turns_s: list[float]) -> list[Rep]:

@@ -48,6 +48,20 @@ class TrackTrace:
 
 
 @dataclass(frozen=True)
+class RotationTrace:
+    """What the tracker read a rotation lift from, per sample: the gyro with its learned bias removed
+    (rad/s, sensor frame) and the rotation axis it was projected on then (unit vectors)."""
+
+    gyro_radps: FloatArray
+    axis: FloatArray
+
+    @staticmethod
+    def concat(traces: list[RotationTrace]) -> RotationTrace:
+        return RotationTrace(np.concatenate([x.gyro_radps for x in traces]),
+                             np.concatenate([x.axis for x in traces]))
+
+
+@dataclass(frozen=True)
 class MotionFrame:
     """The tracker's output for one batch: the motion signal the detector reads.
 
@@ -58,6 +72,8 @@ class MotionFrame:
     sign: rotation lifts with a vertical concentric: the sign the tracker gave each sample. Which way
     is up is learned as the set goes on, so the first reps may have been read upside down; the
     post-set view applies the final sign to all of them.
+    rotation: rotation lifts: the gyro and the axis it was read about (RotationTrace). The axis is also
+    learned as the set goes on, so the post-set view reads the reps before it settled again.
     """
 
     t_s: FloatArray
@@ -67,6 +83,7 @@ class MotionFrame:
     unit: str = "m"  # "m" or "rad"
     trace: TrackTrace | None = None
     sign: FloatArray | None = None
+    rotation: RotationTrace | None = None
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])

@@ -98,6 +98,11 @@ class AxisLearner:
         self._axis = np.zeros(dims)
         self._keep_per_sample = 1.0 - 1.0 / max(memory_samples, 1.0)
 
+    @property
+    def axis(self) -> FloatArray:
+        """The axis learned so far (zeros before any)."""
+        return self._axis.copy()
+
     def learn(self, samples: FloatArray) -> FloatArray:
         if len(samples):
             self._cov = self._cov * self._keep_per_sample ** len(samples) + samples.T @ samples

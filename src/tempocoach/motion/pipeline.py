@@ -10,11 +10,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord, TrackTrace
+from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, RotationTrace, SetRecord, TrackTrace
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
 from tempocoach.motion.orientation import needs_gravity_frame
-from tempocoach.motion.refine import RefineSettings, drop_edge_outliers, refine_translation, with_final_sign
+from tempocoach.motion.refine import RefineSettings, about_set_axis, drop_edge_outliers, refine_translation
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
 from tempocoach.sensors.base import ImuBatch, estimate_rate_hz
 from tempocoach.tempo import TempoCode
@@ -106,6 +106,7 @@ class MotionPipeline:
             return MotionFrame(z, z, z, np.zeros(0, dtype=bool), self.unit)
         traces = [f.trace for f in frames if f.trace is not None]
         signs = [f.sign for f in frames if f.sign is not None]
+        rotations = [f.rotation for f in frames if f.rotation is not None]
         return MotionFrame(
             np.concatenate([f.t_s for f in frames]),
             np.concatenate([f.position for f in frames]),
@@ -114,6 +115,7 @@ class MotionPipeline:
             frames[0].unit,
             TrackTrace.concat(traces) if len(traces) == len(frames) else None,
             np.concatenate(signs) if len(signs) == len(frames) else None,
+            RotationTrace.concat(rotations) if len(rotations) == len(frames) else None,
         )
 
     def refined(self) -> tuple[list[Rep], MotionFrame]:
@@ -128,8 +130,10 @@ class MotionPipeline:
         motion = self.motion()
         if self._tracker is None:
             return self.reps, motion
-        if motion.sign is not None:
-            better = with_final_sign(motion)
+        if motion.unit == "rad":
+            tracking = self._tracker.settings
+            better = about_set_axis(motion, self.tempo.rep_duration_s, tracking.axis_lowpass_hz,
+                                    tracking.axis_min_rate_radps)
         else:
             settings = RefineSettings(rest_window_s=self._tracker.settings.rest_window_s)
             better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4, settings=settings,

@@ -407,6 +407,51 @@ def with_final_sign(frame: MotionFrame) -> MotionFrame | None:
                    sign=np.full(len(frame), final))
 
 
+def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_rate_radps: float,
+                   settled_deg: float = 20.0, lookback_cycles: float = 1.5) -> MotionFrame | None:
+    """A rotation lift's frame with the final sign (with_final_sign), and the reps just before the live
+    axis settled read again about the rotation axis of the whole set; None when neither changes
+    anything. Live, the axis is learned as the set goes: until then a first rep is read about the axis
+    of whatever the lifter did before it and can look far too small. The set's axis is the principal
+    axis of the low-passed gyro wherever it turns faster than min_rate_radps, as the tracker learns it;
+    the reps make most of that turning. Once the live axis is within settled_deg of it, the live
+    reading stands; more than lookback_cycles rep cycles before that, it stands too (handling the
+    weights before the set turns about the set's axis as well, but it is no rep)."""
+    live = with_final_sign(frame) or frame
+    unchanged = live if live is not frame else None
+    trace = frame.rotation
+    rate_hz = estimate_rate_hz(frame.t_s) if len(frame) >= 32 else 0.0
+    if trace is None or lowpass_hz >= 0.45 * rate_hz:
+        return unchanged
+    smooth = sosfiltfilt(butter(2, lowpass_hz, fs=rate_hz, output="sos"), trace.gyro_radps, axis=0)
+    turning = smooth[np.linalg.norm(smooth, axis=1) > min_rate_radps]
+    if len(turning) < 3:
+        return unchanged
+    axis = np.linalg.eigh(turning.T @ turning)[1][:, -1]
+    close = np.abs(trace.axis @ axis) >= math.cos(math.radians(settled_deg))
+    settled = int(np.argmax(close)) if close.any() else len(frame)
+    settled_s = float(frame.t_s[min(settled, len(frame) - 1)])
+    first = int(np.searchsorted(frame.t_s, settled_s - lookback_cycles * cycle_s))
+    if settled <= first:
+        return unchanged
+    span = slice(first, settled)
+    rate = trace.gyro_radps[span] @ axis
+    rate[frame.still[span].astype(bool)] = 0.0
+    # Which way is the concentric: as the live signal reads it where the axis settled (or, if it never
+    # did, over the stretch read again).
+    agree = slice(settled, None) if settled < len(frame) else span
+    if float((trace.gyro_radps[agree] @ axis) @ live.velocity[agree]) < 0.0:
+        rate = -rate
+    dt = np.diff(frame.t_s, prepend=frame.t_s[0])[span]
+    position = live.position.copy()
+    position[span] = position[first] + np.cumsum(rate * dt) - rate[0] * dt[0]
+    if settled < len(frame):
+        position[settled:] += position[settled - 1] - live.position[settled - 1]
+    velocity = live.velocity.copy()
+    velocity[span] = rate
+    return replace(live, position=position, velocity=velocity)
+
+
 def _halves(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
     """How far the rep's first movement went, and how far the second came back."""
     middle = rep.phases[2].start_s if len(rep.phases) >= 3 else rep.phases[0].end_s

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tempocoach.events import MotionFrame, TrackTrace
+from tempocoach.events import MotionFrame, RotationTrace, TrackTrace
 from tempocoach.exercises import Exercise
 from tempocoach.motion.calibration import AccelerometerBias
 from tempocoach.motion.filters import AxisLearner, CycleDetrend, Lowpass, RestWindow
@@ -154,7 +154,8 @@ class MotionTracker:
             trace = TrackTrace(acceleration, candidate_rest, earth.up_in_sensor)
             return MotionFrame(t, position, velocity, rest, self.unit, trace)
         position, velocity, sign = self._rotation_signal(dt, gyr, vel, rest)
-        return MotionFrame(t, position, velocity, rest, self.unit, sign=sign)
+        return MotionFrame(t, position, velocity, rest, self.unit, sign=sign,
+                           rotation=RotationTrace(gyr, np.tile(self._rotation_axis.axis, (n, 1))))
 
     # -- rest ---------------------------------------------------------------------------------------
     def _quiet(self, t: FloatArray, dt: FloatArray, acc: FloatArray, acc_lp: FloatArray,
