@@ -264,6 +264,20 @@ def test_paused_reversals_are_two_lobes_of_one_sign_and_no_zero_velocity_point()
     assert span is not None and span[0] < pauses[0][0]
 
 
+def test_a_gentle_first_eccentric_before_a_pause_stays_inside_the_set() -> None:
+    """A 3110 leg press whose first eccentric (0.1 m/s) was too gentle to show its push or its brake:
+    the first lobe after the handling is the push out of the bottom pause. The set's span must reach
+    back over that pause and half an eccentric, or the eccentric's quiet cruise would count as a rest
+    before the set."""
+    t = np.arange(0.0, 20.0, 1.0 / RATE_HZ)
+    at = lambda s: int(np.searchsorted(t, s))  # noqa: E731
+    lobes = [(at(2.14), -1), (at(9.41), 1), (at(10.25), -1), (at(13.93), 1), (at(14.8), -1)]
+    span = set_span(t, lobes, -1, parse_tempo("3110"))
+    assert span is not None and span[0] == pytest.approx(9.41 - 1.5 - 1.0, abs=0.02)
+    cruise = _mask(t, [(5.23, 7.87)])
+    assert not trusted_rests(t, cruise, lobes, span, 0.15).any()
+
+
 def test_trusted_rests_tell_a_pause_from_a_slow_cruise(slow_set: tuple[Lift, Lobes]) -> None:
     lift, lobes = slow_set
     t, s = lift.t_s, lift.starts

@@ -266,22 +266,25 @@ def paused_reversals(lobes: list[Lobe]) -> list[Lobe]:
 
 
 def set_span(t_s: FloatArray, lobes: list[Lobe], push_sign: int, tempo: TempoCode) -> Span | None:
-    """A span surely inside the set: from half a movement before its first reversal (through a pause or
-    not) to half a movement after its last. (The push that starts a set and the brake that ends it
-    may be too gentle to show as lobes, or a wobble may pass for them; the reversals and the tempo are
-    steadier guides.)"""
+    """A span surely inside the set: from half a movement and a pause before its first reversal
+    (through a pause or not) to half a movement and a pause after its last. (The push that starts a
+    set and the brake that ends it may be too gentle to show as lobes, or a wobble may pass for them;
+    the reversals and the tempo are steadier guides.)"""
     sign_of = dict(lobes)
     paused = paused_reversals(lobes)
     sign_of.update(paused)
     turns = sorted([*reversals(lobes, push_sign), *(i for i, _ in paused)])
     if not turns:
         return None
-    # A lobe towards the concentric turns an eccentric into a concentric, and the other way round.
+    # A lobe towards the concentric turns an eccentric into a concentric through the bottom pause,
+    # and the other way round through the top pause. Only one lobe of a paused reversal may show, at
+    # either end of the pause: the margin holds the whole pause.
     before = {1: Phase.ECCENTRIC, -1: Phase.CONCENTRIC}
     after = {1: Phase.CONCENTRIC, -1: Phase.ECCENTRIC}
-    first, last = turns[0], turns[-1]
-    start = float(t_s[first]) - 0.5 * tempo.nominal_s(before[sign_of[first]])
-    end = float(t_s[last]) + 0.5 * tempo.nominal_s(after[sign_of[last]])
+    pause = {1: Phase.BOTTOM_PAUSE, -1: Phase.TOP_PAUSE}
+    first, last = sign_of[turns[0]], sign_of[turns[-1]]
+    start = float(t_s[turns[0]]) - 0.5 * tempo.nominal_s(before[first]) - tempo.nominal_s(pause[first])
+    end = float(t_s[turns[-1]]) + 0.5 * tempo.nominal_s(after[last]) + tempo.nominal_s(pause[last])
     return start, end
 
 
