@@ -278,6 +278,21 @@ def test_a_gentle_first_eccentric_before_a_pause_stays_inside_the_set() -> None:
     assert not trusted_rests(t, cruise, lobes, span, 0.15).any()
 
 
+def test_a_slow_first_eccentric_starts_the_set_at_its_push() -> None:
+    """A 4040 front squat whose first eccentric took 4.5 s: half a nominal movement before the bottom
+    reversal is still mid-cruise. The eccentric's push, 4.5 s before, starts the set; a wobble far
+    earlier than any slow lifter's eccentric does not."""
+    t = np.arange(0.0, 30.0, 1.0 / RATE_HZ)
+    at = lambda s: int(np.searchsorted(t, s))  # noqa: E731
+    lobes = [(at(1.0), -1), (at(6.45), -1), (at(10.91), 1), (at(13.76), -1), (at(18.94), 1), (at(24.1), -1)]
+    span = set_span(t, lobes, -1, parse_tempo("4040"))
+    assert span is not None and span[0] == pytest.approx(6.45, abs=0.02)
+    assert not trusted_rests(t, _mask(t, [(7.26, 8.69)]), lobes, span, 0.15).any()
+    wobble_only = [lobes[0], *lobes[2:]]
+    span = set_span(t, wobble_only, -1, parse_tempo("4040"))
+    assert span is not None and span[0] == pytest.approx(10.91 - 2.0, abs=0.02)
+
+
 def test_trusted_rests_tell_a_pause_from_a_slow_cruise(slow_set: tuple[Lift, Lobes]) -> None:
     lift, lobes = slow_set
     t, s = lift.t_s, lift.starts

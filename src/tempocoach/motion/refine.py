@@ -215,6 +215,7 @@ def _widen_to_window(t_s: FloatArray, quiet: np.ndarray, window_s: float) -> np.
     return out
 
 
+SLOW_FACTOR = 1.5  # a movement (and its pause) may last this many times its nominal time
 Lobe = tuple[int, int]  # (sample index of a lobe's middle, sign of its acceleration)
 Span = tuple[float, float]  # seconds
 
@@ -283,9 +284,18 @@ def set_span(t_s: FloatArray, lobes: list[Lobe], push_sign: int, tempo: TempoCod
     after = {1: Phase.CONCENTRIC, -1: Phase.ECCENTRIC}
     pause = {1: Phase.BOTTOM_PAUSE, -1: Phase.TOP_PAUSE}
     first, last = sign_of[turns[0]], sign_of[turns[-1]]
-    start = float(t_s[turns[0]]) - 0.5 * tempo.nominal_s(before[first]) - tempo.nominal_s(pause[first])
-    end = float(t_s[turns[-1]]) + 0.5 * tempo.nominal_s(after[last]) + tempo.nominal_s(pause[last])
-    return start, end
+    first_s, last_s = float(t_s[turns[0]]), float(t_s[turns[-1]])
+    reach_before = tempo.nominal_s(before[first]) + tempo.nominal_s(pause[first])
+    reach_after = tempo.nominal_s(after[last]) + tempo.nominal_s(pause[last])
+    start = first_s - 0.5 * tempo.nominal_s(before[first]) - tempo.nominal_s(pause[first])
+    end = last_s + 0.5 * tempo.nominal_s(after[last]) + tempo.nominal_s(pause[last])
+    # The push of the set's first movement, where it shows and is no further off than a slow lifter's
+    # movement, starts the set for sure (a slow eccentric can outlast its nominal time by half).
+    pushes = [float(t_s[i]) for i, sign in lobes if sign == -first and first_s - SLOW_FACTOR * reach_before
+              <= float(t_s[i]) < first_s]
+    brakes = [float(t_s[i]) for i, sign in lobes if sign == -last and last_s < float(t_s[i])
+              <= last_s + SLOW_FACTOR * reach_after]
+    return min([start, *pushes[-1:]]), max([end, *brakes[:1]])
 
 
 def outside_set(t_s: FloatArray, rest: np.ndarray, span: Span | None) -> np.ndarray:
