@@ -278,3 +278,23 @@ def test_a_rotation_lifts_movements_start_where_the_gyro_says_not_where_accelera
     assert not gyro.velocity_creeps
     assert abs(mean_start_error(gyro)) < 0.1
     assert mean_start_error(replace(gyro, velocity_creeps=True)) > mean_start_error(gyro) + 0.04
+
+
+def test_a_horizontal_rotation_lifts_first_move_is_read_as_it_starts() -> None:
+    """A cable fly (concentric first, no up or down to sign it by): 2 s still, then the arms turn about
+    the vertical at up to 1 rad/s. The sign is settled once the move is 0.3 rad big; before that the
+    gyro's rate is read as if this move were the first one, so the first concentric is not held back
+    until then."""
+    rate_hz = 100.0
+    t = np.arange(0.0, 4.0, 1.0 / rate_hz)
+    turning = np.where(t > 2.0, -np.sin(np.pi / 2 * np.clip((t - 2.0) / 0.5, 0.0, 1.0)) ** 2, 0.0)
+    gyr = np.column_stack([np.zeros(len(t)), np.zeros(len(t)), turning])
+    acc = np.tile([0.0, 0.0, STANDARD_GRAVITY], (len(t), 1))
+    tracker = MotionTracker(get_exercise("cable-fly"), "wrist", TrackerSettings(sample_rate_hz=rate_hz))
+    frames = [tracker.update(part) for part in ImuBatch(t, acc, gyr).chunks(5)]
+    velocity = np.concatenate([f.velocity for f in frames])
+    position = np.concatenate([f.position for f in frames])
+    early = (t > 2.3) & (position < 0.3)  # moving, not yet 0.3 rad from where it started
+    assert early.sum() > 10
+    assert (velocity[early] > 0.0).all()
+    np.testing.assert_allclose(velocity[t > 2.3], -turning[t > 2.3], atol=0.05)

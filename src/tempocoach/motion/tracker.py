@@ -395,7 +395,7 @@ class MotionTracker:
         self._angle = float(angle[-1])
         direction = self.exercise.concentric
         if direction == "horizontal":
-            return (*self._apply_first_move_sign(angle, rate, 0.3), None)
+            return (*self._apply_first_move_sign(angle, rate, 0.3, provisional=True), None)
         # Which way is "up": the sign that makes the wrist rise with the angle (concentric up).
         self._sign_evidence = self._sign_evidence * self._sign_keep_per_sample ** int(fast.sum()) + float(
             np.sum(rate[fast] * vel_earth[fast, 2])
@@ -405,14 +405,18 @@ class MotionTracker:
             sign = -sign
         return sign * angle, sign * rate, np.full(len(angle), sign)
 
-    def _apply_first_move_sign(self, position: FloatArray, velocity: FloatArray, min_move: float
-                               ) -> tuple[FloatArray, FloatArray]:
+    def _apply_first_move_sign(self, position: FloatArray, velocity: FloatArray, min_move: float,
+                               provisional: bool = False) -> tuple[FloatArray, FloatArray]:
         """For axes with no absolute direction: the first real move away from rest is the lift's
-        starting phase (concentric for concentric-first lifts)."""
+        starting phase (concentric for concentric-first lifts). Until a move is big enough to settle
+        that, the signal is zero, or (provisional, for a gyro's rate, which does not drift) read as if
+        the move under way were that first one, so the first rep is seen as it starts."""
+        starting = 1 if self.exercise.starts_with == "concentric" else -1
         if self._first_move_sign == 0:
             big = np.flatnonzero(np.abs(position) > min_move)
             if not big.size:
-                return position * 0.0, velocity * 0.0
+                sign = starting * np.sign(position) if provisional else np.zeros(len(position))
+                return sign * position, sign * velocity
             moved = 1 if position[big[0]] > 0 else -1
-            self._first_move_sign = moved if self.exercise.starts_with == "concentric" else -moved
+            self._first_move_sign = starting * moved
         return self._first_move_sign * position, self._first_move_sign * velocity
