@@ -291,10 +291,10 @@ def set_span(t_s: FloatArray, lobes: list[Lobe], push_sign: int, tempo: TempoCod
     end = last_s + 0.5 * tempo.nominal_s(after[last]) + tempo.nominal_s(pause[last])
     # The push of the set's first movement, where it shows and is no further off than a slow lifter's
     # movement, starts the set for sure (a slow eccentric can outlast its nominal time by half).
-    pushes = [float(t_s[i]) for i, sign in lobes if sign == -first and first_s - SLOW_FACTOR * reach_before
-              <= float(t_s[i]) < first_s]
-    brakes = [float(t_s[i]) for i, sign in lobes if sign == -last and last_s < float(t_s[i])
-              <= last_s + SLOW_FACTOR * reach_after]
+    earliest, latest = first_s - SLOW_FACTOR * reach_before, last_s + SLOW_FACTOR * reach_after
+    lobe_s = [(float(t_s[i]), sign) for i, sign in lobes]
+    pushes = [t for t, sign in lobe_s if sign == -first and earliest <= t < first_s]
+    brakes = [t for t, sign in lobe_s if sign == -last and last_s < t <= latest]
     return min([start, *pushes[-1:]]), max([end, *brakes[:1]])
 
 
@@ -442,9 +442,10 @@ def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_ra
         return unchanged
     axis = np.linalg.eigh(turning.T @ turning)[1][:, -1]
     close = np.abs(trace.axis @ axis) >= math.cos(math.radians(settled_deg))
+    # (A live axis that never came close read the whole set wrong: all of it is read again.)
     settled = int(np.argmax(close)) if close.any() else len(frame)
-    settled_s = float(frame.t_s[min(settled, len(frame) - 1)])
-    first = int(np.searchsorted(frame.t_s, settled_s - lookback_cycles * cycle_s))
+    first = 0 if settled == len(frame) else int(
+        np.searchsorted(frame.t_s, frame.t_s[settled] - lookback_cycles * cycle_s))
     if settled <= first:
         return unchanged
     span = slice(first, settled)
