@@ -323,10 +323,6 @@ class RepDetector:
         i = peak
         while i < last and speeds[i] > base + floor:
             i += 1
-        i1 = max(peak, i - 1)
-        while i1 > peak and speeds[i1] < base + 2 * floor:
-            i1 -= 1
-        edge_s, edge_p = extrapolate_to_rest(hist[i], hist[i1], direction, backwards=False, base=base)
         # The last descent only: a sticking point earlier in the movement is no part of its settling.
         top = SETTLING_FIT_FRACTION * (speeds[peak] - base)
         j = i
@@ -334,8 +330,12 @@ class RepDetector:
             j -= 1
         settled_s = settling_time(hist[j : i + 1], direction, base, floor, top)
         if settled_s is not None:
-            edge_s = min(max(settled_s, hist[max(i - 1, peak)][0]), hist[i][0] + MAX_SETTLING_S)
-        return edge_s, edge_p
+            return min(max(settled_s, hist[max(i - 1, peak)][0]), hist[i][0] + MAX_SETTLING_S), hist[i][2]
+        # Too few samples to fit (a quick stop): extrapolate from two.
+        i1 = max(peak, i - 1)
+        while i1 > peak and speeds[i1] < base + 2 * floor:
+            i1 -= 1
+        return extrapolate_to_rest(hist[i], hist[i1], direction, backwards=False, base=base)
 
     def _search_from(self, hist: list[tuple[float, float, float]]) -> int:
         """How far back a start edge may lie: the previous edge, at most EDGE_LOOKBACK_S ago."""

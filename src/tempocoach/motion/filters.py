@@ -89,6 +89,12 @@ class CycleDetrend:
         return np.asarray((cum[end + 1] - cum[first]) / np.maximum(span, 1e-6))
 
 
+def principal_axis(scatter: FloatArray) -> FloatArray:
+    """The unit eigenvector of a scatter matrix (sum of v v^T) with the largest eigenvalue."""
+    _, vecs = np.linalg.eigh(scatter + 1e-12 * np.eye(len(scatter)))
+    return np.asarray(vecs[:, -1])
+
+
 class AxisLearner:
     """Principal axis of a stream of vectors, with a sign kept stable from batch to batch. Old samples
     fade (per learned sample), so gestures before the set give way to the lift's own motion."""
@@ -106,8 +112,7 @@ class AxisLearner:
     def learn(self, samples: FloatArray) -> FloatArray:
         if len(samples):
             self._cov = self._cov * self._keep_per_sample ** len(samples) + samples.T @ samples
-        _, vecs = np.linalg.eigh(self._cov + 1e-12 * np.eye(len(self._cov)))
-        axis = np.asarray(vecs[:, -1])
+        axis = principal_axis(self._cov)
         if float(np.dot(axis, self._axis)) < 0:
             axis = -axis
         self._axis = axis

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from tempocoach.events import MotionFrame, Phase, Rep
+from tempocoach.motion.filters import principal_axis
 from tempocoach.motion.tracker import GAP_S, TrackerSettings, lost_excursion_m
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, estimate_rate_hz
 from tempocoach.tempo import TempoCode
@@ -363,6 +364,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     acc = trace.acceleration
     rest = live_rest
     lobes: list[Lobe] = []
+    turns: list[int] = []
     span: Span | None = None
     slow = slowest_phase_s >= s.cruise_phase_s
     fit_sensor_errors = slowest_phase_s >= s.fit_phase_s and vertical and ahrs
@@ -375,12 +377,13 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
         for lo, hi in _runs(quiet):
             long_quiet[lo:hi] = t_s[hi - 1] - t_s[lo] >= s.min_fit_rest_s
         rest = trusted_rests(t_s, live_rest | long_quiet, lobes, span, s.lobe_tolerance_s)
+        turns = reversals(lobes, push_sign)
         if fit_sensor_errors:
             # Zero acceleration is only certain outside the set: a slow reversal is quiet but still
             # accelerating. Zero velocity is certain there and at every reversal.
             regressors = error_regressors(trace.up_in_sensor)
             still = outside_set(t_s, rest, span)
-            acc = acc - sensor_error_fit(t_s, acc, regressors, still, reversals(lobes, push_sign), s)
+            acc = acc - sensor_error_fit(t_s, acc, regressors, still, turns, s)
     if not rest.any():
         return None
     steps = _velocity_steps(t_s, acc, s.gap_s)
@@ -389,7 +392,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     if fit_sensor_errors:
         # With the sensor's errors fitted, the velocity is near zero at each reversal: pin it there, so
         # drift cannot build up over a long set without rests.
-        anchors = reversal_anchors(t_s, v, reversals(lobes, push_sign), s)
+        anchors = reversal_anchors(t_s, v, turns, s)
         v = velocity_between_rests(t_s, steps, rest | anchors, cycle_s, frame.velocity, s)
     for _ in range(s.rounds):
         found = _pauses_found(t_s, v, quiet, rest, s)
@@ -440,7 +443,7 @@ def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_ra
     turning = smooth[np.linalg.norm(smooth, axis=1) > min_rate_radps]
     if len(turning) < 3:
         return unchanged
-    axis = np.linalg.eigh(turning.T @ turning)[1][:, -1]
+    axis = principal_axis(turning.T @ turning)
     close = np.abs(trace.axis @ axis) >= math.cos(math.radians(settled_deg))
     # (A live axis that never came close read the whole set wrong: all of it is read again.)
     settled = int(np.argmax(close)) if close.any() else len(frame)

@@ -36,11 +36,6 @@ from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
 REST_HINT_S = 1.0  # a detector's stop hint holds this long, or until the sensor moves again
 GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
-
-
-def lost_excursion_m(rom_m: float) -> float:
-    """Integration that has run this far from the last rest has lost track of the lift."""
-    return 2.0 * rom_m + 0.3
 REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
 RECENT_S = 0.6  # history kept to recover a movement's true onset
 DRIFT_PER_S = 0.008  # m/s of integration error tolerated per second since the last rest
@@ -52,6 +47,11 @@ GYRO_STEADY_RADPS = 0.06  # a rest's gyro varies less than this when it is truly
 GYRO_BIAS_MIN_SAMPLES = 20
 STILL_TILT_NOISE_RAD = 0.004  # gravity's direction wanders this much at rest (noise, tremor)
 AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers
+
+
+def lost_excursion_m(rom_m: float) -> float:
+    """Integration that has run this far from the last rest has lost track of the lift."""
+    return 2.0 * rom_m + 0.3
 
 
 @dataclass(frozen=True)
