@@ -58,3 +58,23 @@ def test_a_gyro_bias_no_rest_taught_is_learned_from_the_accelerometer() -> None:
     np.testing.assert_allclose(learned - np.dot(learned, up) * up, perpendicular, atol=0.005)
     assert np.all(np.abs(vertical[t > 30.0] - STANDARD_GRAVITY) < 0.01)
     assert np.all(np.abs(vertical - STANDARD_GRAVITY) < 0.5)  # never lost on the way
+
+
+def test_an_attitude_knocked_out_of_true_recovers_within_the_rejection_timeout() -> None:
+    # Between sets a bar-clip sensor rolls 60 degrees with the bar in the rack, with no gyro to see it
+    # (the jump here is instant). Fusion rejects an accelerometer that far out, but only until its
+    # recovery timeout: then the attitude must come back, not stay lost for the rest of the session.
+    rate_hz, tilt = 100.0, np.deg2rad(60.0)
+    before = np.tile([0.0, 0.0, STANDARD_GRAVITY], (500, 1))
+    after = np.tile([STANDARD_GRAVITY * np.sin(tilt), 0.0, STANDARD_GRAVITY * np.cos(tilt)], (2000, 1))
+    acc = np.vstack([before, after])
+    t = np.arange(len(acc)) / rate_hz
+    orientation = OrientationFilter(rate_hz)
+    frame = orientation.update(ImuBatch(t, acc, np.zeros_like(acc)))
+    error_deg = np.degrees(np.arccos(np.clip(np.sum(frame.up_in_sensor * acc / STANDARD_GRAVITY, axis=1),
+                                             -1.0, 1.0)))
+    timeout_s = orientation.settings.rejection_timeout_s
+    assert error_deg[t < 5.0].max() < 1.0
+    assert error_deg[(t > 5.5) & (t < 5.0 + 0.5 * timeout_s)].min() > 30.0  # rejected at first
+    assert error_deg[t > 5.0 + 2.0 * timeout_s].max() < 10.0
+    assert error_deg[t > t[-1] - 1.0].max() < 1.0

@@ -82,7 +82,9 @@ class OrientationFilter:
                 gyroscope_range=4000,
                 acceleration_rejection=self.settings.acceleration_rejection_deg,
                 magnetic_rejection=0,
-                rejection_timeout=max(1, round(self.settings.rejection_timeout_s * sample_rate_hz)),
+                # Seconds in imufusion 1.3 (a float), not samples as in older examples: passing a sample
+                # count made a lost attitude stay lost for minutes.
+                rejection_timeout=self.settings.rejection_timeout_s,
             )
         )
         self._nominal_dt_s = 1.0 / sample_rate_hz
