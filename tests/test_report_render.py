@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from matplotlib.image import imread
 from rich.console import Console
 
-from tempocoach.coach.report import build_report
+from tempocoach.coach.report import build_report, from_json
 from tempocoach.coach.report_render import render_figure, render_report, render_summary_panel, render_table
 from tempocoach.events import MotionFrame, Phase, PhaseSpan, Rep, SetRecord
 
@@ -61,6 +63,22 @@ def test_table_has_a_row_per_rep_with_verdicts_and_a_mean_row() -> None:
     assert "0.05 skipped" in rep_rows[1] and "3.00 ✓" in rep_rows[0]
     assert any(r.split("│")[1].strip() == "mean" for r in rows)
     assert "Back squat · tempo 31X0" in text and "X (≤1.2 s)" in text
+
+
+def test_a_recording_of_several_sets_reports_each_rep_with_its_set() -> None:
+    record = squat_record(reps=6, with_motion=False)
+    record.reps[:] = [replace(rep, set_number=1 if rep.index <= 4 else 2) for rep in record.reps]
+    report = build_report(record)
+    assert report.sets == 2
+    rows = [line.split("│") for line in printed(render_table(report)).splitlines() if line.startswith("│")]
+    assert [(int(r[1]), int(r[2])) for r in rows if r[2].strip().isdigit()] == [
+        (1, 1), (1, 2), (1, 3), (1, 4), (2, 5), (2, 6)]
+    assert report.summary_text.startswith("6 reps of back squat over 2 sets,")
+    data = report.to_json()
+    assert [rep["set"] for rep in data["reps"]] == [1, 1, 1, 1, 2, 2] and data["summary"]["sets"] == 2
+    assert [rep.set_number for rep in from_json(json.loads(json.dumps(data))).reps] == [1, 1, 1, 1, 2, 2]
+    one_set = build_report(squat_record(reps=3, with_motion=False))
+    assert "Set" not in printed(render_table(one_set)) and " sets" not in one_set.summary_text
 
 
 def test_summary_panel_shows_scores_and_the_spoken_summary() -> None:

@@ -144,7 +144,7 @@ def test_json_follows_the_analysis_contract() -> None:
     assert {"tempo", "exercise", "placement", "reps", "summary"} <= set(data)
     assert (data["tempo"], data["exercise"], data["placement"]) == ("31X0", "back-squat", "bar")
     rep = data["reps"][0]
-    assert set(rep) == {"index", "start", "end", "phases"} and rep["index"] == 1
+    assert set(rep) == {"index", "start", "end", "set", "phases"} and rep["index"] == 1
     eccentric, _bottom, concentric, _top = rep["phases"]
     assert {"name", "start", "end", "duration", "target", "verdict"} <= set(eccentric)
     assert eccentric == {

@@ -46,6 +46,9 @@ class TrackTrace:
                           np.concatenate([x.quiet for x in traces]),
                           np.concatenate([x.up_in_sensor for x in traces]))
 
+    def part(self, lo: int, hi: int) -> TrackTrace:
+        return TrackTrace(self.acceleration[lo:hi], self.quiet[lo:hi], self.up_in_sensor[lo:hi])
+
 
 @dataclass(frozen=True)
 class RotationTrace:
@@ -59,6 +62,9 @@ class RotationTrace:
     def concat(traces: list[RotationTrace]) -> RotationTrace:
         return RotationTrace(np.concatenate([x.gyro_radps for x in traces]),
                              np.concatenate([x.axis for x in traces]))
+
+    def part(self, lo: int, hi: int) -> RotationTrace:
+        return RotationTrace(self.gyro_radps[lo:hi], self.axis[lo:hi])
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,36 @@ class MotionFrame:
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
 
+    def part(self, lo: int, hi: int) -> MotionFrame:
+        """Samples lo to hi - 1, with what was kept of the tracker's working."""
+        return MotionFrame(
+            self.t_s[lo:hi], self.position[lo:hi], self.velocity[lo:hi], self.still[lo:hi], self.unit,
+            self.trace.part(lo, hi) if self.trace is not None else None,
+            self.sign[lo:hi] if self.sign is not None else None,
+            self.rotation.part(lo, hi) if self.rotation is not None else None,
+        )
+
+    @staticmethod
+    def concat(frames: list[MotionFrame]) -> MotionFrame:
+        """Frames one after another; the traces only if every frame has them."""
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            z = np.zeros(0)
+            return MotionFrame(z, z, z, np.zeros(0, dtype=bool))
+        traces = [f.trace for f in frames if f.trace is not None]
+        signs = [f.sign for f in frames if f.sign is not None]
+        rotations = [f.rotation for f in frames if f.rotation is not None]
+        return MotionFrame(
+            np.concatenate([f.t_s for f in frames]),
+            np.concatenate([f.position for f in frames]),
+            np.concatenate([f.velocity for f in frames]),
+            np.concatenate([f.still for f in frames]),
+            frames[0].unit,
+            TrackTrace.concat(traces) if len(traces) == len(frames) else None,
+            np.concatenate(signs) if len(signs) == len(frames) else None,
+            RotationTrace.concat(rotations) if len(rotations) == len(frames) else None,
+        )
+
 
 @dataclass(frozen=True)
 class PhaseSpan:
@@ -107,6 +143,7 @@ class Rep:
     index: int
     phases: tuple[PhaseSpan, ...]
     range_of_motion: float = 0.0  # metres or radians, whichever the motion signal uses
+    set_number: int = 1  # a recording that held several sets: which one (1-based)
 
     @property
     def start_s(self) -> float:

@@ -97,6 +97,7 @@ class RepReport:
     start_s: float
     end_s: float
     phases: list[PhaseReport]
+    set_number: int = 1  # a recording that held several sets: which one
 
     def phase(self, name: Phase) -> PhaseReport | None:
         return next((p for p in self.phases if p.name is name), None)
@@ -133,6 +134,11 @@ class SetReport:
     transcript: list[tuple[float, str]] = field(default_factory=list)
     source: str = ""
     settings: ReportSettings = field(default_factory=ReportSettings)
+
+    @property
+    def sets(self) -> int:
+        """How many sets the recording held (analyze reads a whole session as several)."""
+        return max((rep.set_number for rep in self.reps), default=1)
 
     def phase_order(self) -> tuple[Phase, ...]:
         first = self.reps[0].phases[0].name if self.reps and self.reps[0].phases else None
@@ -209,7 +215,8 @@ def _rep_report(rep: Rep, order: tuple[Phase, ...], tempo: TempoCode, settings: 
     phases = [_phase_report(s, tempo, settings) for s in spans]
     start_s = phases[0].start_s if phases else 0.0
     end_s = phases[-1].end_s if phases else 0.0
-    return RepReport(index=rep.index, start_s=start_s, end_s=end_s, phases=phases)
+    return RepReport(index=rep.index, start_s=start_s, end_s=end_s, phases=phases,
+                     set_number=rep.set_number)
 
 
 def _phase_report(span: PhaseSpan, tempo: TempoCode, settings: ReportSettings) -> PhaseReport:
@@ -363,8 +370,11 @@ def summary_sentences(
         return "No reps were detected in this set."
     name = exercise_display_name(exercise).lower()
     rep_word = "rep" if len(reps) == 1 else "reps"
+    sets = max(rep.set_number for rep in reps)
+    over_sets = f" over {sets} sets" if sets > 1 else ""
     first = (
-        f"{len(reps)} {rep_word} of {name}, {round(100 * summary.adherence)}% of phases on target, "
+        f"{len(reps)} {rep_word} of {name}{over_sets}, "
+        f"{round(100 * summary.adherence)}% of phases on target, "
         f"{amount(summary.time_under_tension_s, ' seconds')} under tension."
     )
     deviation = describe_main_deviation(phases_by_name(reps, order), summary.adherence, settings, " seconds")

@@ -2,7 +2,8 @@
 
 Times are seconds on the recording's clock rounded to 3 decimals; an explosive (X) phase has
 "target": null and "explosive": true. Extra keys beyond the contract: per phase "explosive"; in the
-summary "consistency", "mean_duration", "target", "main_deviation", "text"; top level "settings",
+summary "sets", "consistency", "mean_duration", "target", "main_deviation", "text"; per rep "set" (which
+set of a recording that held several, from 1); top level "settings",
 "source" (when known) and "transcript" ([[t, text], ...], when the set had spoken cues).
 """
 
@@ -38,6 +39,7 @@ def report_to_json(report: SetReport) -> dict[str, Any]:
                 "index": rep.index,
                 "start": _r3(rep.start_s),
                 "end": _r3(rep.end_s),
+                "set": rep.set_number,
                 "phases": [
                     {
                         "name": p.name.value,
@@ -55,6 +57,7 @@ def report_to_json(report: SetReport) -> dict[str, Any]:
         ],
         "summary": {
             "reps": s.reps,
+            "sets": report.sets,
             "adherence": _r3(s.adherence),
             "time_under_tension": _r3(s.time_under_tension_s),
             "consistency": None if s.consistency is None else _r3(s.consistency),
@@ -90,6 +93,7 @@ def _from_json(data: dict[str, Any]) -> SetReport:
             start_s=float(rep["start"]),
             end_s=float(rep["end"]),
             phases=[_phase_from_json(p) for p in rep["phases"]],
+            set_number=int(rep.get("set", 1)),
         )
         for rep in data["reps"]
     ]

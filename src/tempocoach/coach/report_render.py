@@ -74,6 +74,9 @@ def render_table(report: SetReport) -> Table:
         header_style="bold",
         title_style="bold",
     )
+    several_sets = report.sets > 1
+    if several_sets:
+        table.add_column("Set", justify="right")
     table.add_column("Rep", justify="right")
     for phase in order:
         table.add_column(f"{PHASE_LABELS[phase]}\n{_target_label(report, phase)}", justify="right")
@@ -83,10 +86,12 @@ def render_table(report: SetReport) -> Table:
         for phase in order:
             p = rep.phase(phase)
             cells.append(_cell(p) if p is not None else Text("–", style="dim"))
-        table.add_row(str(rep.index), *cells, f"{rep.end_s - rep.start_s:.2f}")
+        first = [str(rep.set_number)] if several_sets else []
+        table.add_row(*first, str(rep.index), *cells, f"{rep.end_s - rep.start_s:.2f}")
     if report.reps:
         table.add_section()
-        table.add_row("mean", *[_mean_cell(report, phase) for phase in order], "", style="bold")
+        first = [""] if several_sets else []
+        table.add_row(*first, "mean", *[_mean_cell(report, phase) for phase in order], "", style="bold")
     return table
 
 

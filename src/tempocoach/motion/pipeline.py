@@ -6,15 +6,22 @@ then refines the set with all of it in hand (refine.py): its reps are the post-s
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
 
-from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, RotationTrace, SetRecord, TrackTrace
+from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
 from tempocoach.motion.orientation import needs_gravity_frame
-from tempocoach.motion.refine import RefineSettings, about_set_axis, drop_edge_outliers, refine_translation
+from tempocoach.motion.refine import (
+    RefineSettings,
+    about_set_axis,
+    drop_edge_outliers,
+    refine_translation,
+    separate_sets,
+)
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
 from tempocoach.sensors.base import ImuBatch, estimate_rate_hz
 from tempocoach.tempo import TempoCode
@@ -100,23 +107,8 @@ class MotionPipeline:
 
     def motion(self) -> MotionFrame:
         """Everything tracked so far, joined (for the report's figure)."""
-        frames = [f for f in self._frames if len(f)]
-        if not frames:
-            z = np.zeros(0)
-            return MotionFrame(z, z, z, np.zeros(0, dtype=bool), self.unit)
-        traces = [f.trace for f in frames if f.trace is not None]
-        signs = [f.sign for f in frames if f.sign is not None]
-        rotations = [f.rotation for f in frames if f.rotation is not None]
-        return MotionFrame(
-            np.concatenate([f.t_s for f in frames]),
-            np.concatenate([f.position for f in frames]),
-            np.concatenate([f.velocity for f in frames]),
-            np.concatenate([f.still for f in frames]),
-            frames[0].unit,
-            TrackTrace.concat(traces) if len(traces) == len(frames) else None,
-            np.concatenate(signs) if len(signs) == len(frames) else None,
-            RotationTrace.concat(rotations) if len(rotations) == len(frames) else None,
-        )
+        joined = MotionFrame.concat(self._frames)
+        return joined if len(joined) else replace(joined, unit=self.unit)
 
     def refined(self) -> tuple[list[Rep], MotionFrame]:
         """The post-set view: reps found again on the motion refined with the whole set in hand (the
@@ -130,6 +122,24 @@ class MotionPipeline:
         motion = self.motion()
         if self._tracker is None:
             return self.reps, motion
+        sets = separate_sets(self.reps, motion)
+        if len(sets) < 2:
+            return self._refine_set(motion, self.reps)
+        # A recording of several sets (a session on a watch): each set is refined on its own stretch
+        # (the sensor's errors differ from set to set), cut in the longest rest between sets.
+        between = [_quietest_middle(motion, a[-1].end_s, b[0].start_s) for a, b in itertools.pairwise(sets)]
+        cuts = [0, *between, len(motion)]
+        reps: list[Rep] = []
+        parts: list[MotionFrame] = []
+        for number, (lo, hi) in enumerate(itertools.pairwise(cuts), start=1):
+            live = [rep for rep in self.reps if motion.t_s[lo] <= rep.start_s <= motion.t_s[hi - 1]]
+            set_reps, set_motion = self._refine_set(motion.part(lo, hi), live)
+            reps += [replace(rep, set_number=number) for rep in set_reps]
+            parts.append(set_motion)
+        return [replace(rep, index=k + 1) for k, rep in enumerate(reps)], MotionFrame.concat(parts)
+
+    def _refine_set(self, motion: MotionFrame, live_reps: list[Rep]) -> tuple[list[Rep], MotionFrame]:
+        assert self._tracker is not None
         if motion.unit == "rad":
             tracking = self._tracker.settings
             better = about_set_axis(motion, self.tempo.rep_duration_s, tracking.axis_lowpass_hz,
@@ -141,7 +151,7 @@ class MotionPipeline:
                                         ahrs=not self._tracker.settings.gravity_frame,
                                         eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)
         if better is None:
-            return drop_edge_outliers(self.reps, motion), motion
+            return drop_edge_outliers(live_reps, motion), motion
         return self._detect(better), better
 
     def _detect(self, motion: MotionFrame) -> list[Rep]:
@@ -149,6 +159,19 @@ class MotionPipeline:
         detector.update(motion)
         detector.finish()
         return drop_edge_outliers(list(detector.reps), motion)
+
+
+def _quietest_middle(motion: MotionFrame, from_s: float, to_s: float) -> int:
+    """The sample in the middle of the longest still stretch between two times (their middle if the
+    sensor never kept still): where a recording of several sets is cut between them."""
+    lo, hi = (int(i) for i in np.searchsorted(motion.t_s, [from_s, to_s]))
+    still = np.concatenate([[False], motion.still[lo:hi], [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(still))
+    if not len(edges):
+        return (lo + hi) // 2
+    starts, ends = edges[0::2], edges[1::2]
+    longest = int(np.argmax(ends - starts))
+    return lo + int(starts[longest] + ends[longest]) // 2
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,

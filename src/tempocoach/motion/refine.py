@@ -52,7 +52,10 @@ class RefineSettings:
     # fidgeting after it (the gap is also at least set_gap_min_s).
     set_gap_rep_durations: float = 3.0
     set_gap_min_s: float = 8.0
-    busy_gap_fraction: float = 0.5  # a gap whose rms speed is this share of the reps' is no break
+    busy_gap_fraction: float = 0.5  # a gap whose rms speed is this share of the reps' is no break...
+    busy_gap_max_factor: float = 3.0  # ...unless it is this many times longer than a long gap
+    min_set_reps: int = 3  # a recording of several sets: a run is a set of its own with this many reps
+    min_set_fraction: float = 0.5  # ...and this share of the biggest run's
     cruise_phase_s: float = 2.0  # movement phases this long have a constant-speed cruise...
     fit_phase_s: float = 2.5  # ...and from this long their accelerations are small enough to fit errors
 
@@ -478,15 +481,35 @@ def _halves(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
 
 def the_set_run(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
                 ) -> list[Rep]:
-    """The set's own run of reps: where long gaps split the "reps" into runs, the run with the most
-    of them (the earlier on a tie). Before and after a set the lifter walks, re-racks and fidgets, and
-    some of that looks like reps; the set itself does not stop for several reps' time. A "rep" that
-    itself lasts that long (a long rest read as its pause) splits the runs and belongs to neither. With
-    the motion at hand, a gap splits only if it was calmer than the reps: a gap that moves like the set
-    is reps the detector missed, not a break."""
+    """The set's own run of reps: of the runs (rep_runs), the one with the most reps (the earlier on a
+    tie). Before and after a set the lifter walks, re-racks and fidgets, and some of that looks like
+    reps; the set itself does not stop for several reps' time."""
+    return max(rep_runs(reps, frame, settings), key=len)
+
+
+def separate_sets(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
+                  ) -> list[list[Rep]]:
+    """A recording of several sets (a whole session on a watch): the runs big enough to be sets of
+    their own, in order. A set has at least min_set_reps reps and min_set_fraction of the biggest run's:
+    warm-up sets are shorter than working sets, while the fidgets around a set rarely look like more
+    than one or two reps. Always at least the set's own run (the_set_run)."""
+    s = settings or RefineSettings()
+    runs = rep_runs(reps, frame, s)
+    biggest = max(len(run) for run in runs)
+    need = max(s.min_set_reps, s.min_set_fraction * biggest)
+    sets = [run for run in runs if len(run) >= need]
+    return sets or [the_set_run(reps, frame, s)]
+
+
+def rep_runs(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
+             ) -> list[list[Rep]]:
+    """The "reps" split into runs by long gaps (at least set_gap_rep_durations reps' moving time). A
+    "rep" that itself lasts that long (a long rest read as its pause) splits the runs and belongs to
+    neither. With the motion at hand, a gap splits only if it was calmer than the reps: a gap that
+    moves like the set is reps the detector missed, not a break."""
     s = settings or RefineSettings()
     if len(reps) < 2:
-        return reps
+        return [reps]
     ends_s = [_moving_end_s(rep) for rep in reps]
     moving_s = [end - rep.start_s for rep, end in zip(reps, ends_s, strict=True)]
     gap_s = max(s.set_gap_min_s, s.set_gap_rep_durations * float(np.median(moving_s)))
@@ -496,14 +519,16 @@ def the_set_run(reps: list[Rep], frame: MotionFrame | None = None, settings: Ref
     last_end_s = -math.inf
     for rep, end_s, rep_moving_s in zip(reps, ends_s, moving_s, strict=True):
         long_gap = rep.start_s - last_end_s > gap_s
-        busy = math.isfinite(last_end_s) and set_speed > 0.0 and (
+        # Reps the detector missed fill a few reps' time at most, not minutes (between the sets of a
+        # session, a sensor knocked about in the rack can read as busy).
+        busy = rep.start_s - last_end_s < s.busy_gap_max_factor * gap_s and set_speed > 0.0 and (
             speed.rms([(last_end_s, rep.start_s)]) > s.busy_gap_fraction * set_speed)
         if rep_moving_s > gap_s or (long_gap and not busy):
             runs.append([])
         if rep_moving_s <= gap_s:
             runs[-1].append(rep)
         last_end_s = end_s
-    return max(runs, key=len)
+    return [run for run in runs if run] or [[]]
 
 
 class _SpeedInSpans:
