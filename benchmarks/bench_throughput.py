@@ -2,13 +2,15 @@
 
     python benchmarks/bench_throughput.py [--minutes 60] [--rate 200]
 
-The recording is simulated sets back to back (one clock), analysed in one go as `tempocoach analyze`
-does; the live figure feeds the same samples in 10-sample packets, as a BLE sensor would.
+The recording is a simulated session on one sensor (simulate_session: 8-rep back-squat sets, back to
+back or with rests), analysed in one go as `tempocoach analyze` does; the live figure feeds the same
+samples in 10-sample packets, as a BLE sensor would.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 
@@ -16,48 +18,43 @@ import numpy as np
 
 from tempocoach.exercises import get_exercise
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
-from tempocoach.sensors.base import ImuBatch
-from tempocoach.sensors.sim_lifter import LifterConfig
-from tempocoach.sensors.simulator import simulate_set
+from tempocoach.sensors.simulator import SimulatedSession, simulate_session, simulate_set
 from tempocoach.tempo import parse_tempo
 
 
-def long_recording(minutes: float, rate_hz: float, rest_s: float = 0.0) -> ImuBatch:
-    """Simulated sets, back to back (the worst case: the lifter never stops) or with the bar resting
-    `rest_s` after each, as in a training session. Each set has its own simulated sensor (mount,
-    biases), so the joins are not physical: this measures speed, not accuracy (bench_detector does)."""
-    parts: list[ImuBatch] = []
-    t_end = 0.0
-    seed = 0
-    lifter = LifterConfig(linger_s=(rest_s, rest_s)) if rest_s else None
-    while t_end < minutes * 60:
-        sim = simulate_set("back-squat", "31X0", reps=8, placement="bar", rate_hz=rate_hz, seed=seed,
-                           lifter=lifter)
-        b = sim.batch
-        t = b.t_s - b.t_s[0] + t_end + 1.0 / rate_hz
-        parts.append(ImuBatch(t, b.acc_mps2, b.gyr_radps))
-        t_end = float(t[-1])
-        seed += 1
-    return ImuBatch.concat(parts)
+def long_recording(minutes: float, rate_hz: float, rest_s: float = 0.0) -> SimulatedSession:
+    """A training session on one bar sensor: 8-rep back-squat sets of 31X0 with the bar resting rest_s
+    before each, as many as fill `minutes`. Short rests are the worst case for speed (more motion per
+    minute). With no rest at all (under ~15 s) the re-rack and walk-out between sets move like reps
+    and sets run together: analyze then reads them as one long set and loses reps."""
+    one_set_s = simulate_set("back-squat", "31X0", reps=8, placement="bar", rate_hz=rate_hz).batch.duration_s
+    sets = max(1, math.ceil(minutes * 60 / (one_set_s + rest_s)))
+    return simulate_session("back-squat", "31X0", sets=sets, reps=8, rate_hz=rate_hz, rest_s=rest_s)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--rest", type=float, default=120.0, help="seconds the bar rests after each set")
+    parser.add_argument("--rest", type=float, nargs="+", default=[30.0, 120.0],
+                        help="seconds the bar rests before each set; one session per value")
     args = parser.parse_args(argv)
     exercise, tempo = get_exercise("back-squat"), parse_tempo("31X0")
-    for label, rest_s in (("sets back to back", 0.0), (f"sets with {args.rest:g} s rests", args.rest)):
-        recording = long_recording(args.minutes, args.rate, rest_s)
+    for rest_s in args.rest:
+        label = f"sets with {rest_s:g} s rests"
+        session = long_recording(args.minutes, args.rate, rest_s)
+        recording = session.batch
         start = time.perf_counter()
         record = analyze_recording(recording, exercise, tempo, "bar")
         analyze_s = time.perf_counter() - start
+        true_reps = sum(len(reps) for reps in session.truth)
+        sets_found = max((rep.set_number for rep in record.reps), default=0)
         print(f"analyze, {label}: {recording.duration_s / 60:.1f} min at {args.rate:g} Hz "
               f"({len(recording):,} samples) in {analyze_s:.2f} s = {recording.duration_s / analyze_s:,.0f}x "
-              f"real time ({len(record.reps)} reps found)")
+              f"real time ({len(record.reps)} of {true_reps} reps found, in {sets_found} of "
+              f"{len(session.truth)} sets)")
 
-    batch = long_recording(args.minutes, args.rate)
+    batch = long_recording(args.minutes, args.rate, min(args.rest)).batch
 
     live = MotionPipeline(exercise, tempo, "bar", args.rate)
     packets = batch.chunks(10)

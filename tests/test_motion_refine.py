@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
-from scipy.spatial.transform import Rotation
 
 from tempocoach.events import ECCENTRIC_FIRST, MotionFrame, PhaseSpan, Rep, RotationTrace, TrackTrace
 from tempocoach.exercises import get_exercise
@@ -33,8 +32,8 @@ from tempocoach.motion.refine import (
     with_final_sign,
 )
 from tempocoach.motion.scoring import match_reps
-from tempocoach.sensors.base import FloatArray, ImuBatch
-from tempocoach.sensors.simulator import simulate_set
+from tempocoach.sensors.base import FloatArray
+from tempocoach.sensors.simulator import simulate_session, simulate_set
 from tempocoach.tempo import parse_tempo
 
 RATE_HZ = 100.0
@@ -510,7 +509,8 @@ def test_a_session_recording_separates_into_its_sets_without_the_fidgets_between
     adjusting_the_rack = [_rep_at(100.0), _rep_at(104.0)]
     working = [_rep_at(200.0 + 4.0 * k) for k in range(8)]
     back_off = [_rep_at(330.0 + 4.0 * k) for k in range(4)]
-    reps = warm_up + adjusting_the_rack + working + back_off
+    walking_about = [_rep_at(450.0 + t) for t in (0.0, 7.0, 16.0, 24.0, 33.0)]  # no set's cadence
+    reps = warm_up + adjusting_the_rack + working + back_off + walking_about
     assert separate_sets(reps) == [warm_up, working, back_off]
     assert separate_sets(warm_up) == [warm_up]
     assert separate_sets(adjusting_the_rack) == [adjusting_the_rack]  # never nothing
@@ -526,42 +526,10 @@ def test_a_long_busy_stretch_between_sets_is_a_break_not_missed_reps() -> None:
     assert separate_sets(first + second, busy) == [first, second]
 
 
-def _shifted(rep: Rep, by_s: float) -> Rep:
-    return replace(rep, phases=tuple(replace(p, start_s=p.start_s + by_s, end_s=p.end_s + by_s)
-                                     for p in rep.phases))
-
-
-def _session(exercise: str, tempo: str, sets: int, rest_s: float) -> tuple[ImuBatch, list[list[Rep]]]:
-    """Simulated sets on one clock, the bar resting rest_s in the rack before each. Each simulated set
-    has its own mount; every set's sensor frame is turned so that the bar rests in the rack as it did
-    before the first (a sensor cannot turn unseen by its gyro)."""
-    rng = np.random.default_rng(0)
-    parts: list[ImuBatch] = []
-    truth: list[list[Rep]] = []
-    t_end_s = 0.0
-    rack_up: FloatArray | None = None
-    for seed in range(sets):
-        sim = simulate_set(exercise, tempo, reps=6, placement="bar", rate_hz=RATE_HZ, seed=seed)
-        acc, gyr = sim.batch.acc_mps2, sim.batch.gyr_radps
-        up = acc[:50].mean(axis=0)
-        rack_up = up if rack_up is None else rack_up
-        turn = Rotation.align_vectors(rack_up[None, :], up[None, :])[0]
-        acc, gyr = turn.apply(acc), turn.apply(gyr)
-        n = round(rest_s * RATE_HZ)
-        still = np.ones((n, 1))
-        parts.append(ImuBatch(t_end_s + np.arange(1, n + 1) / RATE_HZ,
-                              still * acc[:50].mean(axis=0) + rng.normal(0.0, 0.02, (n, 3)),
-                              still * gyr[:50].mean(axis=0) + rng.normal(0.0, 0.005, (n, 3))))
-        shift_s = float(parts[-1].t_s[-1]) + 1.0 / RATE_HZ - float(sim.batch.t_s[0])
-        parts.append(ImuBatch(sim.batch.t_s + shift_s, acc, gyr))
-        truth.append([_shifted(rep, shift_s) for rep in sim.truth])
-        t_end_s = float(parts[-1].t_s[-1])
-    return ImuBatch.concat(parts), truth
-
-
 def test_analyze_reports_every_set_of_a_session_recording() -> None:
     # Three sets of back squats in one recording, a minute's rest before each.
-    batch, truth = _session("back-squat", "31X0", sets=3, rest_s=60.0)
+    session = simulate_session("back-squat", "31X0", sets=3, rest_s=60.0)
+    batch, truth = session.batch, session.truth
     record = analyze_recording(batch, get_exercise("back-squat"), parse_tempo("31X0"), "bar")
     assert [rep.index for rep in record.reps] == list(range(1, len(record.reps) + 1))
     for number, true_reps in enumerate(truth, start=1):

@@ -7,7 +7,13 @@ import pytest
 
 from tempocoach.events import Phase
 from tempocoach.exercises import get_exercise
-from tempocoach.sensors.simulator import LifterConfig, SensorConfig, SimulatedSet, simulate_set
+from tempocoach.sensors.simulator import (
+    LifterConfig,
+    SensorConfig,
+    SimulatedSet,
+    simulate_session,
+    simulate_set,
+)
 from tempocoach.tempo import parse_tempo
 
 STEADY = LifterConfig(rushed_eccentric_prob=0.0, duration_sigma=0.1, set_bias_sigma=0.05)
@@ -196,3 +202,22 @@ def test_wrist_and_bar_reps_share_timing_only_through_the_seed() -> None:
     assert bar.unit == wrist.unit == "m"
     assert bar.concentric_sign == 1.0
     assert simulate_set("lat-pulldown", "2010", reps=2, seed=1).concentric_sign == -1.0
+
+
+def test_a_session_is_its_sets_on_one_clock_resting_the_same_way_before_each() -> None:
+    rate_hz, rest_s = 100.0, 20.0
+    session = simulate_session("deadlift", "20X1", sets=3, reps=4, rate_hz=rate_hz, seed=5, rest_s=rest_s)
+    t, acc = session.batch.t_s, session.batch.acc_mps2
+    assert np.all(np.diff(t) > 0)
+    for k, reps in enumerate(session.truth):
+        alone = simulate_set("deadlift", "20X1", reps=4, rate_hz=rate_hz, seed=5 + k, sensor_seed=5)
+        shift_s = reps[0].start_s - alone.truth[0].start_s
+        # The same reps, moved on the session's clock by the rests and the sets before.
+        assert [r.end_s - shift_s for r in reps] == pytest.approx([r.end_s for r in alone.truth])
+        set_start_s = float(alone.batch.t_s[0]) + shift_s
+        before = (t > set_start_s - rest_s + 0.5) & (t < set_start_s - 0.5)  # the rest before it
+        resting_up = acc[before].mean(axis=0) / np.linalg.norm(acc[before].mean(axis=0))
+        first_up = acc[t < rest_s - 1.0].mean(axis=0) / np.linalg.norm(acc[t < rest_s - 1.0].mean(axis=0))
+        assert np.degrees(np.arccos(min(1.0, float(resting_up @ first_up)))) < 2.0
+        assert acc[before].std(axis=0).max() < 0.05  # still
+    assert session.truth[1][0].start_s > session.truth[0][-1].end_s + rest_s

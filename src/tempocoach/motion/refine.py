@@ -55,7 +55,8 @@ class RefineSettings:
     busy_gap_fraction: float = 0.5  # a gap whose rms speed is this share of the reps' is no break...
     busy_gap_max_factor: float = 3.0  # ...unless it is this many times longer than a long gap
     min_set_reps: int = 3  # a recording of several sets: a run is a set of its own with this many reps
-    min_set_fraction: float = 0.5  # ...and this share of the biggest run's
+    min_set_fraction: float = 0.3  # ...and this share of the biggest run's...
+    set_cadence_factor: float = 1.5  # ...and reps at most this much further apart than its reps
     cruise_phase_s: float = 2.0  # movement phases this long have a constant-speed cruise...
     fit_phase_s: float = 2.5  # ...and from this long their accelerations are small enough to fit errors
 
@@ -489,16 +490,23 @@ def the_set_run(reps: list[Rep], frame: MotionFrame | None = None, settings: Ref
 
 def separate_sets(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
                   ) -> list[list[Rep]]:
-    """A recording of several sets (a whole session on a watch): the runs big enough to be sets of
-    their own, in order. A set has at least min_set_reps reps and min_set_fraction of the biggest run's:
-    warm-up sets are shorter than working sets, while the fidgets around a set rarely look like more
-    than one or two reps. Always at least the set's own run (the_set_run)."""
+    """A recording of several sets (a whole session on a watch): the runs that are sets of their own,
+    in order. A set has at least min_set_reps reps and min_set_fraction of the biggest run's (warm-up
+    sets are shorter than working sets), and keeps the biggest run's cadence: the sets of one recording
+    share a tempo, while the "reps" of a lifter moving about between sets come at odd intervals. Always
+    at least the set's own run (the_set_run)."""
     s = settings or RefineSettings()
     runs = rep_runs(reps, frame, s)
-    biggest = max(len(run) for run in runs)
-    need = max(s.min_set_reps, s.min_set_fraction * biggest)
-    sets = [run for run in runs if len(run) >= need]
+    biggest = max(runs, key=len)
+    need = max(s.min_set_reps, s.min_set_fraction * len(biggest))
+    slowest_s = s.set_cadence_factor * _cadence_s(biggest)
+    sets = [run for run in runs if len(run) >= need and _cadence_s(run) <= slowest_s]
     return sets or [the_set_run(reps, frame, s)]
+
+
+def _cadence_s(run: list[Rep]) -> float:
+    """The median time from one rep's start to the next's."""
+    return float(np.median(np.diff([rep.start_s for rep in run]))) if len(run) > 1 else math.inf
 
 
 def rep_runs(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None

@@ -43,8 +43,10 @@ __all__ = [
     "SUITE_TEMPOS",
     "LifterConfig",
     "SensorConfig",
+    "SimulatedSession",
     "SimulatedSet",
     "SimulationError",
+    "simulate_session",
     "simulate_set",
     "simulate_suite",
 ]
@@ -101,8 +103,10 @@ def simulate_set(
     *,
     lifter: LifterConfig | None = None,
     sensor: SensorConfig | None = None,
+    sensor_seed: int | None = None,
 ) -> SimulatedSet:
-    """Simulate one set; the same arguments always give identical arrays."""
+    """Simulate one set; the same arguments always give identical arrays. The sensor (mount, errors,
+    noise) is drawn from `seed` too, unless `sensor_seed` is given: the sets of one session share it."""
     ex = get_exercise(exercise)
     code = parse_tempo(tempo)
     motion_kind = ex.motion_for(placement)
@@ -115,6 +119,8 @@ def simulate_set(
     if sensor.mount not in ("random", "aligned"):
         raise SimulationError(f"SensorConfig.mount='{sensor.mount}'; use 'random' or 'aligned'")
     lifter_seq, sensor_seq = np.random.SeedSequence(seed).spawn(2)
+    if sensor_seed is not None:
+        sensor_seq = np.random.SeedSequence(sensor_seed).spawn(2)[1]
     motion = simulate_motion(
         ex,
         code,
@@ -149,6 +155,55 @@ def simulate_set(
         post_set_s=(motion.post_set_s[0] + t0, motion.post_set_s[1] + t0),
         load_fraction=motion.load_fraction,
     )
+
+
+@dataclass
+class SimulatedSession:
+    """Several sets on one clock: the recording, and each set's true reps."""
+
+    batch: ImuBatch
+    truth: list[list[Rep]]
+
+
+def simulate_session(
+    exercise: str,
+    tempo: str,
+    sets: int = 3,
+    reps: int = 6,
+    placement: str = "bar",
+    rate_hz: float = 100.0,
+    seed: int = 0,
+    rest_s: float = 60.0,
+) -> SimulatedSession:
+    """Sets one after another, the load resting rest_s (still, in the rack or on the floor) before each.
+
+    Each set's lifter is drawn from seed, seed + 1, ...; the sensor (mount, errors) is the same for
+    all. A set's sensor frame is still turned so that the load rests as it did before the first set
+    (the simulated lifters hold the load differently, and a sensor does not turn unseen by its gyro).
+    The rests are that resting reading plus white noise."""
+    if not 1 <= sets <= 100:
+        raise SimulationError(f"simulate_session: sets={sets} is out of range; use 1..100")
+    rng = np.random.default_rng(seed)
+    parts: list[ImuBatch] = []
+    truth: list[list[Rep]] = []
+    t_end_s = 0.0
+    first_up: FloatArray | None = None
+    settle = max(1, round(0.5 * rate_hz))  # the load is still for the first half second of a set
+    for k in range(sets):
+        sim = simulate_set(exercise, tempo, reps, placement, rate_hz, seed + k, sensor_seed=seed)
+        up = sim.batch.acc_mps2[:settle].mean(axis=0)
+        first_up = up if first_up is None else first_up
+        turn = Rotation.align_vectors(first_up[None, :], up[None, :])[0]
+        acc, gyr = turn.apply(sim.batch.acc_mps2), turn.apply(sim.batch.gyr_radps)
+        n = round(rest_s * rate_hz)
+        parts.append(ImuBatch(t_end_s + np.arange(1, n + 1) / rate_hz,
+                              acc[:settle].mean(axis=0) + rng.normal(0.0, 0.02, (n, 3)),
+                              gyr[:settle].mean(axis=0) + rng.normal(0.0, 0.005, (n, 3))))
+        shift_s = t_end_s + (n + 1) / rate_hz - float(sim.batch.t_s[0])
+        parts.append(ImuBatch(sim.batch.t_s + shift_s, acc, gyr))
+        truth.append([_shift(rep, shift_s) for rep in sim.truth])
+        t_end_s = float(parts[-1].t_s[-1])
+    return SimulatedSession(ImuBatch.concat(parts), truth)
 
 
 SUITE_TEMPOS = ("31X0", "2010", "3110", "4040", "20X1", "30X0", "2121", "(10)010", "5010", "3-2-1-2")
