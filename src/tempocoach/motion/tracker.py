@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +48,10 @@ GYRO_STEADY_RADPS = 0.06  # a rest's gyro varies less than this when it is truly
 GYRO_BIAS_MIN_SAMPLES = 20
 STILL_TILT_NOISE_RAD = 0.004  # gravity's direction wanders this much at rest (noise, tremor)
 AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers
+OFFSET_MEAN_WINDOW_S = 10.0  # until a rest teaches the offset, the force's mean over this long...
+OFFSET_MEAN_MIN_S = 3.0  # ...once there is this much of it
+OFFSET_SD_MPS2 = 0.03  # how far a rest-learned accelerometer offset may be off...
+REST_ENTRY_SPEED_SD_MPS = 0.03  # ...and the speed a rest is entered at, besides the offset's drift
 
 
 def lost_excursion_m(rom_m: float) -> float:
@@ -100,6 +105,7 @@ class MotionTracker:
         self._gyro_bias_known = False
         self._steady_rows: list[FloatArray] = []  # this rest's gyro and raw accelerometer rows so far
         self._offset_known = False
+        self._force_sums: deque[tuple[float, FloatArray, int]] = deque()  # (t_end, sum, count) per batch
         self._gap_since_rest = False
         self._rest_hint_s: float | None = None
         self._rest_samples_seen = 0
@@ -136,6 +142,8 @@ class MotionTracker:
         earth = self._orientation.update(ImuBatch(batch.t_s, acc_sensor, gyr, None, batch.meta))
         force = earth.specific_force_earth_mps2
         t = batch.t_s
+        if not self._offset_known:
+            self._offset_from_mean(t, force)
         dt = np.diff(t, prepend=t[0] if self._t_prev is None else self._t_prev)
         acc = force - self._acc_offset
         # One filter call for both sensors: the per-call overhead dominates at packet sizes.
@@ -308,13 +316,31 @@ class MotionTracker:
         return i
 
     # -- offsets --------------------------------------------------------------------------------
+    def _offset_from_mean(self, t: FloatArray, force: FloatArray) -> None:
+        """Until a rest teaches it (some lifters never keep still long enough before the set): the
+        force's mean over the last OFFSET_MEAN_WINDOW_S. The lifter sets up, lifts and comes back, so
+        the speed is about the same at both ends of the window and the mean acceleration is near zero."""
+        self._force_sums.append((float(t[-1]), force.sum(axis=0), len(force)))
+        while self._force_sums[0][0] < t[-1] - OFFSET_MEAN_WINDOW_S:
+            self._force_sums.popleft()
+        count = sum(part[2] for part in self._force_sums)
+        if count < OFFSET_MEAN_MIN_S * self.settings.sample_rate_hz:
+            return
+        mean = sum(part[1] for part in self._force_sums) / count
+        self._acc_offset = GRAVITY_AT_REST + np.clip(mean - GRAVITY_AT_REST, -MAX_ACC_OFFSET_MPS2,
+                                                     MAX_ACC_OFFSET_MPS2)
+
     def _correct_offset_at_rest(self, residual_velocity: FloatArray, t_rest_s: float) -> None:
         """Velocity is truly zero at both ends of a movement between two rests, so whatever the
         integration left over is the accelerometer offset's error times the time it ran."""
         duration_s = t_rest_s - self._motion_start_t
         if duration_s < 0.5 or not self._offset_known:
             return
-        self._acc_offset += np.clip(residual_velocity / duration_s, -0.5, 0.5)
+        # The residual also holds the speed rest was entered at (up to its tolerance), which over a
+        # short movement would pass for a large offset: weigh the two estimates by their errors.
+        measured_sd = REST_ENTRY_SPEED_SD_MPS / duration_s
+        gain = OFFSET_SD_MPS2**2 / (OFFSET_SD_MPS2**2 + measured_sd**2)
+        self._acc_offset += gain * np.clip(residual_velocity / duration_s, -0.5, 0.5)
 
     def _learn_at_rest(self, t: FloatArray, force: FloatArray, gyr: FloatArray, acc_raw: FloatArray,
                        rest: np.ndarray) -> None:
