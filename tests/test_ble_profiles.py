@@ -180,11 +180,6 @@ def test_bad_notifications_are_counted_and_dropped(family: str, fault: str) -> N
     assert got.t_s[-1] - got.t_s[0] > 5.0  # the stream went on to the end
 
 
-@pytest.mark.xfail(
-    reason="MotionPipeline (lead): its rep count depends on batch size (8-sample BLE frames: 5 reps, "
-    "10-sample chunks of the same samples: 6) and a 0.3 s gap inside a 1.7 s top pause costs a rep",
-    strict=False,
-)
 def test_dropout_in_the_pause_between_reps_loses_no_rep() -> None:
     """The motion pipeline fed live through BLE, with the link dropping in a top pause, finds every rep."""
     device = profile("tempocoach-open")
