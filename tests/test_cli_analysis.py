@@ -88,6 +88,7 @@ def test_demo_coaches_a_set_over_the_emulated_sensor_and_writes_its_outputs(tmp_
     assert done.returncode == 0, done.stderr[-2000:]
     assert "detector: rep 1 eccentric" in done.stdout
     assert "Set summary" in done.stdout
+    assert "» Demo. 1 set." in done.stdout
     assert (out / "demo.png").read_bytes().startswith(b"\x89PNG")
     with wave.open(str(out / "demo.wav")) as wav:
         frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)

@@ -69,9 +69,10 @@ def run(
     load: float = 85.0,
     mode: str = "voice",
     latency_s: float = 0.0,
-    planned: bool = True,
+    planned: bool | int = True,
     **settings: float,
 ) -> Run:
+    """planned: True for the lifter's own rep count, False for none, or a count."""
     events, reps = lifter.events()
     coach = LiveCoach(
         lifter.exercise,
@@ -79,7 +80,7 @@ def run(
         decide_focus(load, lifter.exercise),
         mode,
         CoachSettings(output_latency_s=latency_s, **settings),  # type: ignore[arg-type]
-        planned_reps=lifter.reps if planned else None,
+        planned_reps=lifter.reps if planned is True else (planned or None),
     )
     cues: list[Cue] = []
     released_at: dict[int, float] = {}
@@ -319,6 +320,16 @@ def test_start_line_yields_to_the_set() -> None:
     assert start.priority == 0
     assert "Back squat" in start.text and "three one X zero" in start.text
     assert any(c.priority > 0 and c.at_s < start.end_s for c in result.cues)
+
+
+def test_nothing_is_called_for_a_movement_after_the_planned_reps() -> None:
+    # The detector may read the walk back to the rack as the next rep's eccentric; "down" there
+    # would be the coach's last word on a finished set.
+    lifter = Lifter("back-squat", "31X0", reps=3)
+    open_ended, planned = run(lifter, planned=False), run(lifter, planned=2)
+    assert any(c.rep_index == 3 and c.kind == "phase_call" for c in open_ended.cues)
+    assert not any(c.rep_index == 3 for c in planned.cues)
+    assert any(c.rep_index == 2 and c.kind == "phase_call" for c in planned.cues)
 
 
 def test_end_line_after_finish() -> None:

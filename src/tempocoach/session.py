@@ -327,7 +327,8 @@ class SessionRunner:
             result.resumed_at = todo[0].position
             self.say(f"Welcome back. Resuming at set {todo[0].position + 1} of {len(self.planned)}.")
         else:
-            self.say(f"{self.protocol.name}. {len(self.planned)} sets.")
+            count = len(self.planned)
+            self.say(f"{self.protocol.name}. {count} {'set' if count == 1 else 'sets'}.")
         for i, planned in enumerate(todo):
             self.parts.logbook.mark_current(session_id, planned.position)
             self.say(announcement(planned, len(self.planned), self._load_text(planned)))

@@ -174,6 +174,8 @@ class LiveCoach:
     def _lay_out(self, anchor: _Anchor) -> None:
         """Withdraw pending in-set cues and lay them out again from the latest real phase start."""
         self.scheduler.cancel(lambda c: c.kind not in ("start", "end", "summary"))
+        if self.planned_reps is not None and anchor.rep_index > self.planned_reps:
+            return  # the set is done: a movement after it is most likely the walk back to the rack
         order = self.exercise.phase_order
         rep, i, t_s = anchor.rep_index, order.index(anchor.phase), anchor.start_s
         while True:
