@@ -67,13 +67,22 @@ def test_counts_and_boundaries_per_lift_type(
     assert statistics.median(errors) < 0.1
 
 
-def test_phases_come_in_the_lifts_order() -> None:
-    sim = simulate_set("deadlift", "20X1", reps=5, placement="bar", rate_hz=100, seed=1)
+@pytest.mark.parametrize(("exercise", "tempo", "rate_hz", "seed"), [
+    ("deadlift", "20X1", 100.0, 1),
+    # The demo's set: rep 3's eccentric end, extrapolated, once fell after its concentric's start
+    # and the bottom pause between them lasted -0.17 s.
+    ("back-squat", "31X0", 52.0, 7000),
+])
+def test_phases_come_in_the_lifts_order_one_after_another(exercise: str, tempo: str, rate_hz: float,
+                                                          seed: int) -> None:
+    sim = simulate_set(exercise, tempo, reps=5, placement="bar", rate_hz=rate_hz, seed=seed)
     pipe, _ = _run(sim)
     assert pipe.reps
-    for rep in pipe.reps:
-        assert [p.phase for p in rep.phases] == list(get_exercise("deadlift").phase_order)
-        assert all(p.end_s >= p.start_s for p in rep.phases)
+    for reps in (pipe.reps, pipe.refined()[0]):
+        for rep in reps:
+            assert [p.phase for p in rep.phases] == list(get_exercise(exercise).phase_order)
+            assert all(p.end_s >= p.start_s for p in rep.phases)
+            assert all(a.end_s <= b.start_s + 1e-9 for a, b in zip(rep.phases, rep.phases[1:], strict=False))
 
 
 def test_motion_before_the_first_rep_is_not_a_rep() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -388,7 +388,11 @@ class RepDetector:
             self._emit_phase(self._phase_of_move[direction], start_s, now_s)
             return
         if last.phase is self._phase_of_move[self._first_dir]:
-            spans.append(PhaseSpan(self._pause_after[self._first_dir], last.end_s, start_s))
+            if start_s < last.end_s:
+                # The end was extrapolated past where this movement was already under way: they
+                # meet where this one started (its start has been announced).
+                last = spans[-1] = replace(last, end_s=max(last.start_s, start_s))
+            spans.append(PhaseSpan(self._pause_after[self._first_dir], last.end_s, max(last.end_s, start_s)))
         self._emit_phase(self._phase_of_move[direction], start_s, now_s)
 
     def _end_move(self, end_s: float, end_pos: float, now_s: float, rest_follows: bool) -> None:
