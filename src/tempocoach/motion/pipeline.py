@@ -1,15 +1,14 @@
 """Tracker + detector as one streaming unit, and the offline `analyze` path over a whole recording.
 
 `analyze_recording` feeds the recording through the very same streaming code in packet-sized chunks,
-then refines the set with all of it in hand (refine.py): its reps are the post-set report's.
+then refines the set with all of it in hand (refine.py): its reps are the post-set report's. A
+recording of several sets is cut between them and each set refined on its own.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-
-import numpy as np
 
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
 from tempocoach.exercises import Exercise
@@ -19,6 +18,7 @@ from tempocoach.motion.refine import (
     RefineSettings,
     about_set_axis,
     drop_edge_outliers,
+    quietest_middle,
     refine_translation,
     separate_sets,
 )
@@ -127,7 +127,7 @@ class MotionPipeline:
             return self._refine_set(motion, self.reps)
         # A recording of several sets (a session on a watch): each set is refined on its own stretch
         # (the sensor's errors differ from set to set), cut in the longest rest between sets.
-        between = [_quietest_middle(motion, a[-1].end_s, b[0].start_s) for a, b in itertools.pairwise(sets)]
+        between = [quietest_middle(motion, a[-1].end_s, b[0].start_s) for a, b in itertools.pairwise(sets)]
         cuts = [0, *between, len(motion)]
         reps: list[Rep] = []
         parts: list[MotionFrame] = []
@@ -159,19 +159,6 @@ class MotionPipeline:
         detector.update(motion)
         detector.finish()
         return drop_edge_outliers(list(detector.reps), motion)
-
-
-def _quietest_middle(motion: MotionFrame, from_s: float, to_s: float) -> int:
-    """The sample in the middle of the longest still stretch between two times (their middle if the
-    sensor never kept still): where a recording of several sets is cut between them."""
-    lo, hi = (int(i) for i in np.searchsorted(motion.t_s, [from_s, to_s]))
-    still = np.concatenate([[False], motion.still[lo:hi], [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(still))
-    if not len(edges):
-        return (lo + hi) // 2
-    starts, ends = edges[0::2], edges[1::2]
-    longest = int(np.argmax(ends - starts))
-    return lo + int(starts[longest] + ends[longest]) // 2
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,

@@ -539,6 +539,17 @@ def rep_runs(reps: list[Rep], frame: MotionFrame | None = None, settings: Refine
     return [run for run in runs if run] or [[]]
 
 
+def quietest_middle(frame: MotionFrame, from_s: float, to_s: float) -> int:
+    """The sample in the middle of the longest still stretch between two times (their middle if the
+    sensor never kept still): where a recording of several sets is cut between them."""
+    lo, hi = (int(i) for i in np.searchsorted(frame.t_s, [from_s, to_s]))
+    still = _runs(frame.still[lo:hi])
+    if not still:
+        return (lo + hi) // 2
+    first, last = max(still, key=lambda run: run[1] - run[0])
+    return lo + (first + last) // 2
+
+
 class _SpeedInSpans:
     """RMS speed over any set of time spans, from running sums (one pass over the frame)."""
 
