@@ -12,7 +12,8 @@ acceleration, so the accelerometer alone looks still there. Hence:
 - rest (and a zero-velocity update) needs the accelerometer, the gyro AND the integrated velocity to
   agree; the integration's tolerance grows with the time since the last rest, capped below a cruise;
 - the accelerometer offset (bias, scale error along the up axis) is learned at rest and corrected at
-  every rest from what the integration left over (velocity is zero at both ends of a movement);
+  every rest from what the integration left over (velocity is zero at both ends of a movement); until
+  a rest teaches it, it is the force's mean over the last few seconds;
 - over long stretches without rest (a 4040 set never stops) the velocity's mean over one rep cycle is
   removed: the lift returns to the same place every rep, so that mean is drift;
 - integration that has run far past the lift's range of motion has lost track (the sensor turned
