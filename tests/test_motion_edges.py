@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tempocoach.motion.edges import Sample, extrapolate_to_rest, settling_time
+from tempocoach.motion.edges import Sample, creep_before_onset, extrapolate_to_rest, settling_time
 
 RATE_HZ = 100.0
 PEAK = 0.8  # rad/s or m/s: the scale does not matter
@@ -55,3 +55,26 @@ def test_no_settling_time_without_a_slowing_movement() -> None:
     rising = [(k / RATE_HZ, -0.1 * k, 0.0) for k in range(10)]  # speeding up, not settling
     assert settling_time(rising, -1, 0.0, 0.05, 0.5) is None
     assert settling_time(rising[:2], -1, 0.0, 0.0, 10.0) is None  # too few samples to fit
+
+
+def _creep_then_lift(creep_mps2: float, creep_s: float, peak_mps2: float, seed: int = 0) -> list[Sample]:
+    """Upward velocity that creeps at creep_mps2 for creep_s (an offset's error in a pause), then a
+    movement whose acceleration rises as a half-sine to peak_mps2 over 0.3 s. The velocity is
+    integrated, as the tracker's is, from an acceleration with 0.1 m/s^2 of noise and tremor."""
+    t = np.arange(0.0, creep_s + 0.6, 1.0 / RATE_HZ)
+    into = np.clip(t - creep_s, 0.0, 0.3)
+    accel = creep_mps2 + peak_mps2 * np.sin(np.pi * into / 0.3) * (t > creep_s)
+    v = np.cumsum(accel + np.random.default_rng(seed).normal(0.0, 0.1, len(t))) / RATE_HZ
+    return [(float(a), float(b), 0.0) for a, b in zip(t, v, strict=True)]
+
+
+def test_a_movement_that_crept_out_of_a_pause_began_when_it_accelerated() -> None:
+    for seed in range(10):
+        samples = _creep_then_lift(0.12, 1.2, 5.0, seed)
+        onset = creep_before_onset(samples, 0.0, 1, 0.3, 0.25, 0.3)
+        assert onset is not None and abs(onset[0] - 1.2) < 0.06, onset
+    # A creep too short to tell from the movement's own start, a start too brisk to be a creep, and a
+    # slow movement that never accelerates hard are left alone.
+    assert creep_before_onset(_creep_then_lift(0.12, 0.2, 5.0), 0.0, 1, 0.3, 0.25, 0.3) is None
+    assert creep_before_onset(_creep_then_lift(0.6, 1.2, 5.0), 0.0, 1, 0.3, 0.25, 0.3) is None
+    assert creep_before_onset(_creep_then_lift(0.12, 1.2, 0.5), 0.0, 1, 0.3, 0.25, 0.3) is None

@@ -21,7 +21,12 @@ import numpy as np
 
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, PhaseSpan, Rep
 from tempocoach.exercises import Exercise
-from tempocoach.motion.edges import acceleration_onset, extrapolate_to_rest, settling_time
+from tempocoach.motion.edges import (
+    acceleration_onset,
+    creep_before_onset,
+    extrapolate_to_rest,
+    settling_time,
+)
 from tempocoach.tempo import TempoCode
 
 UP, DOWN, REST = 1, -1, 0
@@ -37,6 +42,9 @@ SETTLING_FIT_FRACTION = 0.5  # a movement's end is fitted to its slowing below t
 MAX_SETTLING_S = 0.3  # ...and lies at most this long after its speed fell to the floor
 EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
 MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
+MIN_CREEP_S = 0.3  # a movement that crept this long before accelerating hard began when it did...
+CREEP_ACCEL_FRACTION = 0.25  # ...the creep's acceleration staying below this share of its peak...
+MAX_CREEP_MPS2 = 0.3  # ...and below this (an accelerometer offset left after learning is smaller)
 HALF_SIZE_SLACK = 0.75  # a first half this share of the minimum may still be a rep if the second is big
 
 
@@ -412,10 +420,11 @@ class RepDetector:
                 self.current = None
                 self._note_non_rep_motion(move)
                 return
-            self._close_final_pause(move.start_s)
+            start_s = self._start_after_creep(move)
+            self._close_final_pause(start_s)
             self._first_start_pos = move.start_pos
             rep.first_excursion = move.excursion
-            rep.spans = [PhaseSpan(phase, move.start_s, end_s)]
+            rep.spans = [PhaseSpan(phase, start_s, end_s)]
             if rest_follows:
                 self._emit_phase(self._pause_after[move.direction], end_s, now_s)
             return
@@ -430,8 +439,23 @@ class RepDetector:
             self._rep = None
             self.current = None
             return
-        rep.spans.append(PhaseSpan(phase, move.start_s, end_s))
+        start_s = move.start_s
+        if rep.spans and rep.spans[-1].phase is self._pause_after[self._first_dir]:
+            # Only out of a pause: a movement that began by reversing the last one did not creep.
+            start_s = self._start_after_creep(move)
+            rep.spans[-1] = replace(rep.spans[-1], end_s=start_s)
+        rep.spans.append(PhaseSpan(phase, start_s, end_s))
         self._complete_rep(rep, end_s, now_s, rest_follows)
+
+    def _start_after_creep(self, move: _Move) -> float:
+        """When a movement (judged a rep's phase) really began: if it began as a pause's integrated
+        velocity crept over the threshold, where it accelerated out of the creep, so that the pause
+        before it lasts until then. (Its start was announced at the creep.)"""
+        if not self.settings.velocity_creeps:
+            return move.start_s
+        late = creep_before_onset(list(self._hist), move.start_s, move.direction, MIN_CREEP_S,
+                                  CREEP_ACCEL_FRACTION, MAX_CREEP_MPS2)
+        return move.start_s if late is None else late[0]
 
     def _plausible_first_move(self, move: _Move) -> bool:
         """Big enough to be a rep, not so big or so long that it must be something else."""

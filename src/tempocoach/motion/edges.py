@@ -13,6 +13,7 @@ import numpy as np
 Sample = tuple[float, float, float]  # (t_s, velocity, position)
 
 ONSET_ACCEL_FRACTION = 0.2  # a movement began where it accelerated at less than this share of now
+CREEP_SMOOTHING_S = 0.15
 
 
 def extrapolate_to_rest(
@@ -67,3 +68,34 @@ def acceleration_onset(hist: list[Sample], speeds: list[float], earliest: int, l
     while k > first and accel(k) > ONSET_ACCEL_FRACTION * peak:
         k -= 1
     return hist[k][0], hist[k][2]
+
+
+def creep_before_onset(hist: list[Sample], start_s: float, direction: int, min_creep_s: float,
+                       hard_fraction: float, max_creep: float) -> tuple[float, float] | None:
+    """A movement whose speed first crept up (a pause's integration error, rising at a constant rate)
+    before it really began: where it started to accelerate hard after creeping for at least
+    min_creep_s with its acceleration below max_creep (no integration error left is larger, and a
+    slow start accelerates harder). Only for movements that accelerate hard: their peak is at least
+    four times max_creep and "hard" is hard_fraction of it. None if it accelerated from the start."""
+    samples = [h for h in hist if h[0] >= start_s]
+    if len(samples) < 3:
+        return None
+    t_s = np.array([h[0] for h in samples])
+    if np.ptp(t_s) <= 0.0:
+        return None
+    accel = np.gradient(np.array([h[1] for h in samples]) * direction, t_s)
+    # A derivative is noisy sample to sample: average it over CREEP_SMOOTHING_S.
+    width = max(1, round(CREEP_SMOOTHING_S * (len(t_s) - 1) / float(np.ptp(t_s))))
+    smooth = np.convolve(accel, np.ones(width) / width, mode="same")
+    peak = float(smooth.max())
+    if peak < 4.0 * max_creep:
+        return None
+    ramp = int(np.argmax(smooth >= hard_fraction * peak))
+    while ramp > 0 and smooth[ramp - 1] >= max_creep:  # back down the ramp to where it left the creep
+        ramp -= 1
+    creep = ramp
+    while creep > 0 and abs(smooth[creep - 1]) < max_creep:
+        creep -= 1
+    if t_s[ramp] - t_s[creep] < min_creep_s or creep == ramp:
+        return None
+    return float(t_s[ramp]), samples[ramp][2]
