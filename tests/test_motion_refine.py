@@ -512,6 +512,10 @@ def test_a_session_recording_separates_into_its_sets_without_the_fidgets_between
     walking_about = [_rep_at(450.0 + t) for t in (0.0, 7.0, 16.0, 24.0, 33.0)]  # no set's cadence
     reps = warm_up + adjusting_the_rack + working + back_off + walking_about
     assert separate_sets(reps) == [warm_up, working, back_off]
+    # Sized like reps: the sets' 0.5 m, and bouncing on the spot 0.1 m at a set's cadence.
+    sized = [replace(rep, range_of_motion=0.5) for rep in reps]
+    bouncing = [replace(_rep_at(600.0 + 4.0 * k), range_of_motion=0.1) for k in range(6)]
+    assert [len(one) for one in separate_sets(sized + bouncing)] == [5, 8, 4]
     assert separate_sets(warm_up) == [warm_up]
     assert separate_sets(adjusting_the_rack) == [adjusting_the_rack]  # never nothing
 

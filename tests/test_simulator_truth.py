@@ -204,20 +204,39 @@ def test_wrist_and_bar_reps_share_timing_only_through_the_seed() -> None:
     assert simulate_set("lat-pulldown", "2010", reps=2, seed=1).concentric_sign == -1.0
 
 
-def test_a_session_is_its_sets_on_one_clock_resting_the_same_way_before_each() -> None:
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)), -1.0, 1.0))))
+
+
+def test_a_session_is_its_sets_on_one_clock_turning_between_them_as_the_gyro_says() -> None:
     rate_hz, rest_s = 100.0, 20.0
-    session = simulate_session("deadlift", "20X1", sets=3, reps=4, rate_hz=rate_hz, seed=5, rest_s=rest_s)
-    t, acc = session.batch.t_s, session.batch.acc_mps2
+    # Lateral raises from the wrist: the arm hangs differently after one set (75 degrees here) than
+    # before the next.
+    session = simulate_session("lateral-raise", "20X1", sets=3, reps=4, placement="wrist", rate_hz=rate_hz,
+                               seed=5, rest_s=rest_s)
+    t, acc, gyr = session.batch.t_s, session.batch.acc_mps2, session.batch.gyr_radps
     assert np.all(np.diff(t) > 0)
+    previous: SimulatedSet | None = None
     for k, reps in enumerate(session.truth):
-        alone = simulate_set("deadlift", "20X1", reps=4, rate_hz=rate_hz, seed=5 + k, sensor_seed=5)
+        alone = simulate_set("lateral-raise", "20X1", reps=4, placement="wrist", rate_hz=rate_hz, seed=5 + k,
+                             sensor_seed=5)
         shift_s = reps[0].start_s - alone.truth[0].start_s
         # The same reps, moved on the session's clock by the rests and the sets before.
         assert [r.end_s - shift_s for r in reps] == pytest.approx([r.end_s for r in alone.truth])
         set_start_s = float(alone.batch.t_s[0]) + shift_s
-        before = (t > set_start_s - rest_s + 0.5) & (t < set_start_s - 0.5)  # the rest before it
-        resting_up = acc[before].mean(axis=0) / np.linalg.norm(acc[before].mean(axis=0))
-        first_up = acc[t < rest_s - 1.0].mean(axis=0) / np.linalg.norm(acc[t < rest_s - 1.0].mean(axis=0))
-        assert np.degrees(np.arccos(min(1.0, float(resting_up @ first_up)))) < 2.0
-        assert acc[before].std(axis=0).max() < 0.05  # still
+        rest = (t > set_start_s - rest_s) & (t < set_start_s)
+        early, late = rest & (t < set_start_s - rest_s + 5.0), rest & (t > set_start_s - 5.0)
+        # The rest ends as the set starts, and (after the first set) begins as the last one ended...
+        assert _angle_deg(acc[late].mean(axis=0), alone.batch.acc_mps2[:50].mean(axis=0)) < 1.0
+        assert acc[early].std(axis=0).max() < 0.05 and acc[late].std(axis=0).max() < 0.05
+        if previous is not None:
+            assert _angle_deg(acc[early].mean(axis=0), previous.batch.acc_mps2[-50:].mean(axis=0)) < 1.0
+            # ...and the gyro saw the turn between the two.
+            middle_s = set_start_s - rest_s / 2
+            turning = rest & (np.abs(t - middle_s) < 1.5)
+            bias = 0.5 * (gyr[early].mean(axis=0) + gyr[late].mean(axis=0))
+            turned_rad = float(np.linalg.norm((gyr[turning] - bias).sum(axis=0))) / rate_hz
+            between_rad = np.radians(_angle_deg(acc[early].mean(axis=0), acc[late].mean(axis=0)))
+            assert turned_rad == pytest.approx(between_rad, abs=0.01)
+        previous = alone
     assert session.truth[1][0].start_s > session.truth[0][-1].end_s + rest_s

@@ -122,23 +122,27 @@ class MotionPipeline:
         motion = self.motion()
         if self._tracker is None:
             return self.reps, motion
-        sets = separate_sets(self.reps, motion)
-        if len(sets) < 2:
-            return self._refine_set(motion, self.reps)
         # A recording of several sets (a session on a watch): each set is refined on its own stretch
-        # (the sensor's errors differ from set to set), cut in the longest rest between sets.
+        # (the sensor's errors differ from set to set), cut in the longest rest between sets. A stretch
+        # may still hold more than one set, where live saw too few reps of one to tell.
+        sets = separate_sets(self.reps, motion)
         between = [quietest_middle(motion, a[-1].end_s, b[0].start_s) for a, b in itertools.pairwise(sets)]
         cuts = [0, *between, len(motion)]
         reps: list[Rep] = []
         parts: list[MotionFrame] = []
-        for number, (lo, hi) in enumerate(itertools.pairwise(cuts), start=1):
+        for lo, hi in itertools.pairwise(cuts):
             live = [rep for rep in self.reps if motion.t_s[lo] <= rep.start_s <= motion.t_s[hi - 1]]
-            set_reps, set_motion = self._refine_set(motion.part(lo, hi), live)
-            reps += [replace(rep, set_number=number) for rep in set_reps]
-            parts.append(set_motion)
+            found, part_motion = self._refine_stretch(motion.part(lo, hi), live)
+            number = max((rep.set_number for rep in reps), default=0)
+            reps += [replace(rep, set_number=number + k) for k, one_set in enumerate(found, start=1)
+                     for rep in one_set]
+            parts.append(part_motion)
         return [replace(rep, index=k + 1) for k, rep in enumerate(reps)], MotionFrame.concat(parts)
 
-    def _refine_set(self, motion: MotionFrame, live_reps: list[Rep]) -> tuple[list[Rep], MotionFrame]:
+    def _refine_stretch(self, motion: MotionFrame, live_reps: list[Rep]
+                        ) -> tuple[list[list[Rep]], MotionFrame]:
+        """The sets found in one stretch, and its refined motion (or the live reps and motion when the
+        lift gives refinement nothing to work with)."""
         assert self._tracker is not None
         if motion.unit == "rad":
             tracking = self._tracker.settings
@@ -151,14 +155,12 @@ class MotionPipeline:
                                         ahrs=not self._tracker.settings.gravity_frame,
                                         eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)
         if better is None:
-            return drop_edge_outliers(live_reps, motion), motion
-        return self._detect(better), better
-
-    def _detect(self, motion: MotionFrame) -> list[Rep]:
-        detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=motion.unit)
-        detector.update(motion)
+            return [drop_edge_outliers(live_reps, motion)], motion
+        detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=better.unit)
+        detector.update(better)
         detector.finish()
-        return drop_edge_outliers(list(detector.reps), motion)
+        found = separate_sets(list(detector.reps), better)
+        return [drop_edge_outliers(one_set, better) for one_set in found], better
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,

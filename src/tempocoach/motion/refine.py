@@ -56,7 +56,8 @@ class RefineSettings:
     busy_gap_max_factor: float = 3.0  # ...unless it is this many times longer than a long gap
     min_set_reps: int = 3  # a recording of several sets: a run is a set of its own with this many reps
     min_set_fraction: float = 0.3  # ...and this share of the biggest run's...
-    set_cadence_factor: float = 1.5  # ...and reps at most this much further apart than its reps
+    set_cadence_factor: float = 1.5  # ...and reps at most this much further apart than its reps...
+    min_set_range_fraction: float = 0.6  # ...and at least this share of its reps' range of motion
     cruise_phase_s: float = 2.0  # movement phases this long have a constant-speed cruise...
     fit_phase_s: float = 2.5  # ...and from this long their accelerations are small enough to fit errors
 
@@ -492,16 +493,22 @@ def separate_sets(reps: list[Rep], frame: MotionFrame | None = None, settings: R
                   ) -> list[list[Rep]]:
     """A recording of several sets (a whole session on a watch): the runs that are sets of their own,
     in order. A set has at least min_set_reps reps and min_set_fraction of the biggest run's (warm-up
-    sets are shorter than working sets), and keeps the biggest run's cadence: the sets of one recording
-    share a tempo, while the "reps" of a lifter moving about between sets come at odd intervals. Always
-    at least the set's own run (the_set_run)."""
+    sets are shorter than working sets), and keeps the biggest run's cadence and range of motion: the
+    sets of one recording share a lift and a tempo, while the "reps" of a lifter moving about between
+    sets are small and come at odd intervals. Always at least the set's own run (the_set_run)."""
     s = settings or RefineSettings()
     runs = rep_runs(reps, frame, s)
     biggest = max(runs, key=len)
     need = max(s.min_set_reps, s.min_set_fraction * len(biggest))
     slowest_s = s.set_cadence_factor * _cadence_s(biggest)
-    sets = [run for run in runs if len(run) >= need and _cadence_s(run) <= slowest_s]
+    smallest = s.min_set_range_fraction * _median_range(biggest)
+    sets = [run for run in runs
+            if len(run) >= need and _cadence_s(run) <= slowest_s and _median_range(run) >= smallest]
     return sets or [the_set_run(reps, frame, s)]
+
+
+def _median_range(run: list[Rep]) -> float:
+    return float(np.median([rep.range_of_motion for rep in run])) if run else 0.0
 
 
 def _cadence_s(run: list[Rep]) -> float:

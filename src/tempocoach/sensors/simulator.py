@@ -178,32 +178,56 @@ def simulate_session(
     """Sets one after another, the load resting rest_s (still, in the rack or on the floor) before each.
 
     Each set's lifter is drawn from seed, seed + 1, ...; the sensor (mount, errors) is the same for
-    all. A set's sensor frame is still turned so that the load rests as it did before the first set
-    (the simulated lifters hold the load differently, and a sensor does not turn unseen by its gyro).
-    The rests are that resting reading plus white noise."""
+    all. Each rest holds the sensor as the last set left it, turns it (seen by the gyro) in its middle
+    TURN_S to how the next set starts, and holds it there: the readings at rest are the sets' own
+    resting readings, plus white noise."""
     if not 1 <= sets <= 100:
         raise SimulationError(f"simulate_session: sets={sets} is out of range; use 1..100")
     rng = np.random.default_rng(seed)
     parts: list[ImuBatch] = []
     truth: list[list[Rep]] = []
     t_end_s = 0.0
-    first_up: FloatArray | None = None
-    settle = max(1, round(0.5 * rate_hz))  # the load is still for the first half second of a set
+    settle = max(1, round(0.5 * rate_hz))  # the load is still for half a second at a set's ends
+    resting: tuple[FloatArray, FloatArray] | None = None  # (accelerometer, gyro) as the last set ended
     for k in range(sets):
         sim = simulate_set(exercise, tempo, reps, placement, rate_hz, seed + k, sensor_seed=seed)
-        up = sim.batch.acc_mps2[:settle].mean(axis=0)
-        first_up = up if first_up is None else first_up
-        turn = Rotation.align_vectors(first_up[None, :], up[None, :])[0]
-        acc, gyr = turn.apply(sim.batch.acc_mps2), turn.apply(sim.batch.gyr_radps)
-        n = round(rest_s * rate_hz)
-        parts.append(ImuBatch(t_end_s + np.arange(1, n + 1) / rate_hz,
-                              acc[:settle].mean(axis=0) + rng.normal(0.0, 0.02, (n, 3)),
-                              gyr[:settle].mean(axis=0) + rng.normal(0.0, 0.005, (n, 3))))
-        shift_s = t_end_s + (n + 1) / rate_hz - float(sim.batch.t_s[0])
+        acc, gyr = sim.batch.acc_mps2, sim.batch.gyr_radps
+        starting = (acc[:settle].mean(axis=0), gyr[:settle].mean(axis=0))
+        t_rest = t_end_s + np.arange(1, round(rest_s * rate_hz) + 1) / rate_hz
+        rest_acc, rest_gyr = _rest_turning(t_rest - t_end_s, resting or starting, starting)
+        parts.append(ImuBatch(t_rest, rest_acc + rng.normal(0.0, 0.02, rest_acc.shape),
+                              rest_gyr + rng.normal(0.0, 0.005, rest_gyr.shape)))
+        shift_s = t_end_s + (len(t_rest) + 1) / rate_hz - float(sim.batch.t_s[0])
         parts.append(ImuBatch(sim.batch.t_s + shift_s, acc, gyr))
         truth.append([_shift(rep, shift_s) for rep in sim.truth])
         t_end_s = float(parts[-1].t_s[-1])
+        resting = (acc[-settle:].mean(axis=0), gyr[-settle:].mean(axis=0))
     return SimulatedSession(ImuBatch.concat(parts), truth)
+
+
+TURN_S = 2.0  # between sets, the sensor turns from one resting attitude to the next over this long
+
+
+def _rest_turning(t_s: FloatArray, before: tuple[FloatArray, FloatArray], after: tuple[FloatArray, FloatArray]
+                  ) -> tuple[FloatArray, FloatArray]:
+    """Accelerometer and gyro readings (no noise) of a sensor resting as `before`, turning smoothly
+    about the shortest axis in the middle TURN_S of t_s to rest as `after`. A world-fixed vector seen
+    from a sensor turning at w moves at -w x v, so the gyro reads -phi' times the axis (plus bias)."""
+    (acc0, gyr0), (acc1, gyr1) = before, after
+    up0, up1 = acc0 / np.linalg.norm(acc0), acc1 / np.linalg.norm(acc1)
+    axis = np.cross(up0, up1)
+    angle = float(np.arctan2(np.linalg.norm(axis), up0 @ up1))
+    axis = axis / max(float(np.linalg.norm(axis)), 1e-12)
+    span = float(t_s[-1] - t_s[0]) if len(t_s) > 1 else 0.0
+    turn_s = min(TURN_S, span)
+    begin_s = float(t_s[0]) + 0.5 * (span - turn_s) if len(t_s) else 0.0
+    u = np.clip((t_s - begin_s) / max(turn_s, 1e-9), 0.0, 1.0)
+    phi = angle * (1.0 - np.cos(np.pi * u)) / 2.0
+    rate = angle * np.pi / (2.0 * max(turn_s, 1e-9)) * np.sin(np.pi * u)
+    magnitude = np.linalg.norm(acc0) + u * (np.linalg.norm(acc1) - np.linalg.norm(acc0))
+    acc = magnitude[:, None] * Rotation.from_rotvec(phi[:, None] * axis).apply(up0)
+    gyr = gyr0 + u[:, None] * (gyr1 - gyr0) - rate[:, None] * axis
+    return acc, gyr
 
 
 SUITE_TEMPOS = ("31X0", "2010", "3110", "4040", "20X1", "30X0", "2121", "(10)010", "5010", "3-2-1-2")
