@@ -397,6 +397,19 @@ def test_with_final_sign_re_signs_the_samples_read_the_other_way(final: float) -
     assert fixed.unit == "rad"
 
 
+def test_with_final_sign_takes_the_sign_the_reps_were_read_with_not_a_slow_turn_after_them() -> None:
+    # Between sets the wrist turns slowly (0.1 rad/s) and the live sign flips; the set's reading stands.
+    set_part = _rotation_frame(np.full(300, -1.0))
+    t_after = set_part.t_s[-1] + np.arange(1, 201) / RATE_HZ
+    slow = np.full(200, 0.1)
+    after = MotionFrame(t_after, set_part.position[-1] + np.cumsum(slow) / RATE_HZ, slow,
+                        np.zeros(200, dtype=bool), "rad", sign=np.full(200, 1.0))
+    fixed = with_final_sign(MotionFrame.concat([set_part, after]))
+    assert fixed is not None
+    np.testing.assert_array_equal(fixed.sign, -1.0)
+    np.testing.assert_array_equal(fixed.velocity[:300], set_part.velocity)
+
+
 def test_with_final_sign_leaves_a_settled_sign_alone() -> None:
     assert with_final_sign(_rotation_frame(np.full(200, -1.0))) is None
     assert with_final_sign(_rotation_frame(np.full(200, 1.0))) is None

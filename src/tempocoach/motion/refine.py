@@ -415,12 +415,14 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     return MotionFrame(t_s, position, v, rest, frame.unit, trace)
 
 
-def with_final_sign(frame: MotionFrame) -> MotionFrame | None:
+def with_final_sign(frame: MotionFrame, moving_radps: float = 0.5) -> MotionFrame | None:
     """A rotation lift's frame with every sample signed the way the tracker settled on by the end of the
-    set; None when the sign never changed."""
+    set (as the last movement faster than moving_radps read it: a slow turn of the wrist after the set
+    is no evidence); None when the sign never changed."""
     if frame.sign is None or not len(frame):
         return None
-    final = float(frame.sign[-1])
+    moving = np.flatnonzero(np.abs(frame.velocity) >= moving_radps)
+    final = float(frame.sign[moving[-1] if len(moving) else -1])
     flip = frame.sign * final  # +1 where the sample already had the final sign, -1 where not
     if (flip > 0).all():
         return None

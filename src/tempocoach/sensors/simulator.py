@@ -187,12 +187,15 @@ def simulate_session(
     parts: list[ImuBatch] = []
     truth: list[list[Rep]] = []
     t_end_s = 0.0
-    settle = max(1, round(0.5 * rate_hz))  # the load is still for half a second at a set's ends
+    settle = max(1, round(0.5 * rate_hz))  # the load is about still for half a second at a set's ends
     resting: tuple[FloatArray, FloatArray] | None = None  # (accelerometer, gyro) as the last set ended
     for k in range(sets):
         sim = simulate_set(exercise, tempo, reps, placement, rate_hz, seed + k, sensor_seed=seed)
         acc, gyr = sim.batch.acc_mps2, sim.batch.gyr_radps
-        starting = (acc[:settle].mean(axis=0), gyr[:settle].mean(axis=0))
+        # A set's ends are not quite still (a wrist trembles, a bar lands in the rack): the resting
+        # attitude is the median there, and the gyro at rest reads its bias, the set's median.
+        bias = np.median(gyr, axis=0)
+        starting = (np.median(acc[:settle], axis=0), bias)
         t_rest = t_end_s + np.arange(1, round(rest_s * rate_hz) + 1) / rate_hz
         rest_acc, rest_gyr = _rest_turning(t_rest - t_end_s, resting or starting, starting)
         parts.append(ImuBatch(t_rest, rest_acc + rng.normal(0.0, 0.02, rest_acc.shape),
@@ -201,7 +204,7 @@ def simulate_session(
         parts.append(ImuBatch(sim.batch.t_s + shift_s, acc, gyr))
         truth.append([_shift(rep, shift_s) for rep in sim.truth])
         t_end_s = float(parts[-1].t_s[-1])
-        resting = (acc[-settle:].mean(axis=0), gyr[-settle:].mean(axis=0))
+        resting = (np.median(acc[-settle:], axis=0), bias)
     return SimulatedSession(ImuBatch.concat(parts), truth)
 
 
