@@ -138,7 +138,7 @@ class SetReport:
     @property
     def sets(self) -> int:
         """How many sets the recording held (analyze reads a whole session as several)."""
-        return max((rep.set_number for rep in self.reps), default=1)
+        return set_count(self.reps)
 
     def phase_order(self) -> tuple[Phase, ...]:
         first = self.reps[0].phases[0].name if self.reps and self.reps[0].phases else None
@@ -280,6 +280,11 @@ def format_seconds(value_s: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def set_count(reps: list[RepReport]) -> int:
+    """How many sets these reps came from (1 unless a recording held several)."""
+    return max((rep.set_number for rep in reps), default=1)
+
+
 def amount(value_s: float, unit: str) -> str:
     """format_seconds with its unit: "1.4 seconds", "1 second", "3 s"."""
     text = format_seconds(value_s)
@@ -370,7 +375,7 @@ def summary_sentences(
         return "No reps were detected in this set."
     name = exercise_display_name(exercise).lower()
     rep_word = "rep" if len(reps) == 1 else "reps"
-    sets = max(rep.set_number for rep in reps)
+    sets = set_count(reps)
     over_sets = f" over {sets} sets" if sets > 1 else ""
     first = (
         f"{len(reps)} {rep_word} of {name}{over_sets}, "

@@ -130,12 +130,13 @@ class MotionPipeline:
         cuts = [0, *between, len(motion)]
         reps: list[Rep] = []
         parts: list[MotionFrame] = []
+        sets_so_far = 0
         for lo, hi in itertools.pairwise(cuts):
             live = [rep for rep in self.reps if motion.t_s[lo] <= rep.start_s <= motion.t_s[hi - 1]]
             found, part_motion = self._refine_stretch(motion.part(lo, hi), live)
-            number = max((rep.set_number for rep in reps), default=0)
-            reps += [replace(rep, set_number=number + k) for k, one_set in enumerate(found, start=1)
+            reps += [replace(rep, set_number=sets_so_far + k) for k, one_set in enumerate(found, start=1)
                      for rep in one_set]
+            sets_so_far += len(found)
             parts.append(part_motion)
         return [replace(rep, index=k + 1) for k, rep in enumerate(reps)], MotionFrame.concat(parts)
 

@@ -291,13 +291,14 @@ def set_span(t_s: FloatArray, lobes: list[Lobe], push_sign: int, tempo: TempoCod
     pause = {1: Phase.BOTTOM_PAUSE, -1: Phase.TOP_PAUSE}
     first, last = sign_of[turns[0]], sign_of[turns[-1]]
     first_s, last_s = float(t_s[turns[0]]), float(t_s[turns[-1]])
-    reach_before = tempo.nominal_s(before[first]) + tempo.nominal_s(pause[first])
-    reach_after = tempo.nominal_s(after[last]) + tempo.nominal_s(pause[last])
-    start = first_s - 0.5 * tempo.nominal_s(before[first]) - tempo.nominal_s(pause[first])
-    end = last_s + 0.5 * tempo.nominal_s(after[last]) + tempo.nominal_s(pause[last])
+    move_before, pause_before = tempo.nominal_s(before[first]), tempo.nominal_s(pause[first])
+    move_after, pause_after = tempo.nominal_s(after[last]), tempo.nominal_s(pause[last])
+    start = first_s - 0.5 * move_before - pause_before
+    end = last_s + 0.5 * move_after + pause_after
     # The push of the set's first movement, where it shows and is no further off than a slow lifter's
     # movement, starts the set for sure (a slow eccentric can outlast its nominal time by half).
-    earliest, latest = first_s - SLOW_FACTOR * reach_before, last_s + SLOW_FACTOR * reach_after
+    earliest = first_s - SLOW_FACTOR * (move_before + pause_before)
+    latest = last_s + SLOW_FACTOR * (move_after + pause_after)
     lobe_s = [(float(t_s[i]), sign) for i, sign in lobes]
     pushes = [t for t, sign in lobe_s if sign == -first and earliest <= t < first_s]
     brakes = [t for t, sign in lobe_s if sign == -last and last_s < t <= latest]

@@ -107,6 +107,7 @@ class MotionTracker:
         self._steady_rows: list[FloatArray] = []  # this rest's gyro and raw accelerometer rows so far
         self._offset_known = False
         self._force_sums: deque[tuple[float, FloatArray, int]] = deque()  # (t_end, sum, count) per batch
+        self._force_total, self._force_count = np.zeros(3), 0  # over _force_sums
         self._gap_since_rest = False
         self._rest_hint_s: float | None = None
         self._rest_samples_seen = 0
@@ -321,13 +322,16 @@ class MotionTracker:
         """Until a rest teaches it (some lifters never keep still long enough before the set): the
         force's mean over the last OFFSET_MEAN_WINDOW_S. The lifter sets up, lifts and comes back, so
         the speed is about the same at both ends of the window and the mean acceleration is near zero."""
-        self._force_sums.append((float(t[-1]), force.sum(axis=0), len(force)))
+        total = force.sum(axis=0)
+        self._force_sums.append((float(t[-1]), total, len(force)))
+        self._force_total, self._force_count = self._force_total + total, self._force_count + len(force)
         while self._force_sums[0][0] < t[-1] - OFFSET_MEAN_WINDOW_S:
-            self._force_sums.popleft()
-        count = sum(part[2] for part in self._force_sums)
-        if count < OFFSET_MEAN_MIN_S * self.settings.sample_rate_hz:
+            _, old_total, old_count = self._force_sums.popleft()
+            self._force_total = self._force_total - old_total
+            self._force_count -= old_count
+        if self._force_count < OFFSET_MEAN_MIN_S * self.settings.sample_rate_hz:
             return
-        mean = sum(part[1] for part in self._force_sums) / count
+        mean = self._force_total / self._force_count
         self._acc_offset = GRAVITY_AT_REST + np.clip(mean - GRAVITY_AT_REST, -MAX_ACC_OFFSET_MPS2,
                                                      MAX_ACC_OFFSET_MPS2)
 
