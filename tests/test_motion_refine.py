@@ -26,6 +26,7 @@ from tempocoach.motion.refine import (
     sensor_error_fit,
     separate_sets,
     set_span,
+    steady_between_lobes,
     the_set_run,
     trusted_rests,
     velocity_between_rests,
@@ -369,6 +370,50 @@ def test_refine_translation_takes_a_pause_the_live_tracker_read_as_motion() -> N
     assert np.abs(refined.velocity[moving] - lift.velocity[moving]).max() < 0.01
     # The position comes back to where it started, as the lift did.
     assert abs(refined.position[s[4]] - refined.position[s[1]]) < 0.02
+
+
+def _stale_offset_set() -> tuple[Lift, MotionFrame]:
+    """A 3110 set (3 s down 0.5 m, a 1.5 s bottom pause, 1 s up, no top pause) whose accelerometer offset
+    went stale as the bar was walked out: 0.15 m/s^2 off from then on. The live tracker called nothing
+    quiet between the rests before and after the set, pauses included."""
+    lift = _lift([(3.0, 0.0)] + [(3.0, -0.5), (1.5, 0.0), (1.0, 0.5)] * 3 + [(3.0, 0.0)], ramp_s=0.4)
+    t, s = lift.t_s, lift.starts
+    acc = lift.acceleration + np.random.default_rng(3).normal(0.0, 0.02, len(t))
+    acc[t >= 1.5] += 0.15
+    still = np.zeros(len(t), dtype=bool)
+    still[: s[1]] = still[s[-2] :] = True
+    live_v = np.cumsum(_steps(t, acc))
+    live_v[still] = 0.0
+    up = np.tile([0.0, 0.0, 1.0], (len(t), 1))
+    return lift, MotionFrame(t, np.cumsum(live_v) / RATE_HZ, live_v, still, trace=TrackTrace(acc, still, up))
+
+
+def test_steady_between_lobes_finds_the_programmed_pauses_only() -> None:
+    lift, frame = _stale_offset_set()
+    t, s = lift.t_s, lift.starts
+    assert frame.trace is not None
+    acc = frame.trace.acceleration
+    lobes = acceleration_lobes(t, acc, parse_tempo("3110").rep_duration_s, 0.5)
+    found = steady_between_lobes(t, acc, lobes, {1}, 2.0, 0.1, 0.5)
+    pauses = [(t[s[k]], t[s[k + 1]]) for k in (2, 5, 8)]
+    for lo, hi in pauses:
+        inside = found[_mask(t, [(lo, hi)])]
+        assert inside.mean() > 0.5  # most of each pause, despite the offset
+    assert not found[~_mask(t, [(lo - 0.3, hi + 0.3) for lo, hi in pauses])].any()
+    # A tempo with no bottom pause: two lobes of one sign there are not taken for one.
+    assert not steady_between_lobes(t, acc, lobes, {-1}, 2.0, 0.1, 0.5).any()
+
+
+def test_refine_translation_finds_pauses_a_stale_offset_hid_from_the_tracker() -> None:
+    lift, frame = _stale_offset_set()
+    t, s = lift.t_s, lift.starts
+    refined = refine_translation(frame, parse_tempo("3110"), 0.5, vertical=True, ahrs=False)
+    assert refined is not None
+    for k in (2, 5, 8):
+        assert refined.still[_mask(t, [(t[s[k]], t[s[k + 1]])])].mean() > 0.5
+    cruises = _mask(t, [(t[s[k]] + 0.6, t[s[k + 1]] - 0.6) for k in (1, 4, 7)])
+    assert not refined.still[cruises].any()
+    assert np.abs(refined.velocity[cruises] - lift.velocity[cruises]).max() < 0.05
 
 
 # --- with_final_sign ------------------------------------------------------------------------------------

@@ -263,13 +263,45 @@ def reversals(lobes: list[Lobe], push_sign: int) -> list[int]:
     return [i for k, (i, sign) in enumerate(lobes) if is_reversal(k, sign)]
 
 
-def paused_reversals(lobes: list[Lobe]) -> list[Lobe]:
-    """Reversals through a pause: a brake and a push of one sign in a row, with lobes of the other sign
-    somewhere before and after them (the movements into and out of the pause). Each is placed midway
-    between its two lobes, inside the pause."""
+def brake_push_pairs(lobes: list[Lobe]) -> list[tuple[int, int, int]]:
+    """(brake, push, sign) of each reversal through a pause: a brake and a push of one sign in a row,
+    with lobes of the other sign somewhere before and after them (the movements into and out of the
+    pause)."""
     signs = [sign for _, sign in lobes]
-    return [((i + j) // 2, sign) for k, ((i, sign), (j, next_sign)) in enumerate(itertools.pairwise(lobes))
+    return [(i, j, sign) for k, ((i, sign), (j, next_sign)) in enumerate(itertools.pairwise(lobes))
             if sign == next_sign and -sign in signs[:k] and -sign in signs[k + 2 :]]
+
+
+def paused_reversals(lobes: list[Lobe]) -> list[Lobe]:
+    """Reversals through a pause (brake_push_pairs), each placed midway between its brake and its push,
+    inside the pause."""
+    return [((brake + push) // 2, sign) for brake, push, sign in brake_push_pairs(lobes)]
+
+
+def steady_between_lobes(t_s: FloatArray, acc_mps2: FloatArray, lobes: list[Lobe], paused_signs: set[int],
+                         lowpass_hz: float, steady_mps2: float, min_s: float) -> np.ndarray:
+    """Quiet inside each reversal through a pause (brake_push_pairs) where the tempo programs a pause
+    (paused_signs: +1 at the bottom, -1 at the top): the longest stretch between its brake and its
+    push where the low-passed acceleration stays within steady_mps2 of its median there. Judged on
+    change, not level, so a stale accelerometer offset (the sensor tilted since it was learned) cannot
+    hide the pause the way it hides it from the live tracker. (Where no pause is programmed, two lobes
+    of one sign are more often a wobble in a slow movement than a pause.)"""
+    out = np.zeros(len(t_s), dtype=bool)
+    rate_hz = estimate_rate_hz(t_s)
+    if len(t_s) < 32 or lowpass_hz >= 0.45 * rate_hz:
+        return out
+    smooth = sosfiltfilt(butter(2, lowpass_hz, fs=rate_hz, output="sos"), acc_mps2)
+    for i, j, sign in brake_push_pairs(lobes):
+        if sign not in paused_signs:
+            continue
+        between = smooth[i:j]
+        runs = _runs(np.abs(between - np.median(between)) < steady_mps2)
+        if not runs:
+            continue
+        lo, hi = max(runs, key=lambda run: run[1] - run[0])
+        if t_s[i + hi - 1] - t_s[i + lo] >= min_s:
+            out[i + lo : i + hi] = True
+    return out
 
 
 def set_span(t_s: FloatArray, lobes: list[Lobe], push_sign: int, tempo: TempoCode) -> Span | None:
@@ -382,7 +414,12 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
         long_quiet = np.zeros(len(t_s), dtype=bool)
         for lo, hi in _runs(quiet):
             long_quiet[lo:hi] = t_s[hi - 1] - t_s[lo] >= s.min_fit_rest_s
-        rest = trusted_rests(t_s, live_rest | long_quiet, lobes, span, s.lobe_tolerance_s)
+        paused_signs = {sign for sign, pause in ((1, Phase.BOTTOM_PAUSE), (-1, Phase.TOP_PAUSE))
+                        if tempo.nominal_s(pause) >= s.min_fit_rest_s}
+        pauses = steady_between_lobes(t_s, acc, lobes, paused_signs, TrackerSettings.lowpass_hz,
+                                      TrackerSettings.rest_acc_mps2, s.min_fit_rest_s)
+        pauses &= ~outside_set(t_s, pauses, span)  # around the set, trusted_rests trusts any quiet
+        rest = trusted_rests(t_s, live_rest | long_quiet | pauses, lobes, span, s.lobe_tolerance_s)
         turns = reversals(lobes, push_sign)
         if fit_sensor_errors:
             # Zero acceleration is only certain outside the set: a slow reversal is quiet but still
