@@ -45,6 +45,7 @@ MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidget
 MIN_CREEP_S = 0.3  # a movement that crept this long before accelerating hard began when it did...
 CREEP_ACCEL_FRACTION = 0.25  # ...the creep's acceleration staying below this share of its peak...
 MAX_CREEP_MPS2 = 0.3  # ...and below this (an accelerometer offset left after learning is smaller)
+TEMPO_SPEED_FRACTION = 0.5  # a start threshold stays below this share of the tempo's mean speed
 HALF_SIZE_SLACK = 0.75  # a first half this share of the minimum may still be a rep if the second is big
 
 
@@ -95,11 +96,14 @@ def _time_of(sample: tuple[float, float, float]) -> float:
 
 class _PeakSpeeds:
     """The peak speeds of one direction's recent moves, and the start threshold they set (kept up to
-    date here because the detector reads it at every sample)."""
+    date here because the detector reads it at every sample). The threshold never exceeds `ceiling`:
+    a threshold learned from moves faster than the set's own (lowering the bar to the hang before a
+    set of slow rows) would hide every rep of the set, and no hidden move could ever lower it again."""
 
-    def __init__(self, settings: DetectorSettings) -> None:
+    def __init__(self, settings: DetectorSettings, ceiling: float) -> None:
         self._settings = settings
         self._speeds: list[float] = []
+        self._ceiling = max(settings.min_speed, min(ceiling, 4 * settings.min_speed))
         self.threshold = settings.min_speed
 
     def add(self, speed: float) -> None:
@@ -115,7 +119,7 @@ class _PeakSpeeds:
         s = self._settings
         recent = sorted(self._speeds[-6:])
         typical = recent[len(recent) // 2] if recent else 0.0
-        self.threshold = max(s.min_speed, min(s.speed_fraction * typical, 4 * s.min_speed))
+        self.threshold = max(s.min_speed, min(s.speed_fraction * typical, self._ceiling))
 
 
 class RepDetector:
@@ -140,7 +144,9 @@ class RepDetector:
         self._slow_since: float | None = None
         self._v_base = 0.0  # velocity offset carried since the last detected stop (integration error)
         self.stopped_at_s: float | None = None  # a stop the tracker could not see (read and cleared)
-        self._peaks = {UP: _PeakSpeeds(self.settings), DOWN: _PeakSpeeds(self.settings)}
+        # The tempo sets the slowest a movement should go: its range over its nominal time.
+        self._peaks = {d: _PeakSpeeds(self.settings, TEMPO_SPEED_FRACTION * self._rom_guess / max(t_s, 0.1))
+                       for d, t_s in self._nominal_move_s.items()}
         self._rep_excursions: list[float] = []
         self.reps: list[Rep] = []
         self._rep: _RepInProgress | None = None
