@@ -529,6 +529,22 @@ def test_an_odd_rep_inside_the_set_is_kept_and_short_sets_are_left_alone() -> No
     assert drop_edge_outliers(few, lopsided) == few  # two reps: nothing typical to compare with
 
 
+def test_a_first_rep_that_lowers_the_bar_far_quicker_than_the_set_is_dropped_but_a_rushed_last_one_is_kept(
+) -> None:
+    # Lowering the bar to the hang in 0.5 s before five 3 s eccentrics; the last rep rushed to 1.5 s.
+    turns = [0.0, 0.5, 2.5]
+    for k in range(5):
+        down_s = 1.5 if k == 4 else 3.0
+        turns += [turns[-1] + down_s, turns[-1] + down_s + 1.0]
+    points = [(t, -0.4 if k % 2 else 0.0) for k, t in enumerate(turns)]
+    frame = _frame_through(points)
+    reps = _reps_over(frame.t_s, frame.position, turns)
+    kept = drop_edge_outliers(reps, frame, tempo=parse_tempo("3010"))
+    assert [r.start_s for r in kept] == [r.start_s for r in reps[1:]]
+    # The tempo's eccentric, when quicker than the set's, is the yardstick: 0.5 s is not odd against 1 s.
+    assert drop_edge_outliers(reps, frame, tempo=parse_tempo("1010")) == reps
+
+
 def _rep_at(start_s: float, bottom_pause_s: float = 0.0, move_s: float = 1.5) -> Rep:
     ecc, bot, con, top = ECCENTRIC_FIRST
     bottom_s = start_s + move_s

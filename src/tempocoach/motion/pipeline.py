@@ -156,12 +156,12 @@ class MotionPipeline:
                                         ahrs=not self._tracker.settings.gravity_frame,
                                         eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)
         if better is None:
-            return [drop_edge_outliers(live_reps, motion)], motion
+            return [drop_edge_outliers(live_reps, motion, tempo=self.tempo)], motion
         detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=better.unit)
         detector.update(better)
         detector.finish()
         found = separate_sets(list(detector.reps), better)
-        return [drop_edge_outliers(one_set, better) for one_set in found], better
+        return [drop_edge_outliers(one_set, better, tempo=self.tempo) for one_set in found], better
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,

@@ -48,6 +48,7 @@ class RefineSettings:
     outlier_min_reps: int = 4  # only a set this long has a "typical" rep to compare its ends with
     outlier_return_fraction: float = 0.3  # a rep's second half comes back at least this share...
     outlier_size_range: tuple[float, float] = (0.4, 2.5)  # ...and its size is within this of typical
+    outlier_rush_fraction: float = 0.3  # ...and its eccentric is not quicker than this share of typical
     # A set is one run of reps: a "rep" further from the run than this is the walk to the rack or the
     # fidgeting after it (the gap is also at least set_gap_min_s).
     set_gap_rep_durations: float = 3.0
@@ -620,12 +621,13 @@ def _moving_end_s(rep: Rep) -> float:
                default=rep.end_s)
 
 
-def drop_edge_outliers(reps: list[Rep], frame: MotionFrame, settings: RefineSettings | None = None
-                       ) -> list[Rep]:
+def drop_edge_outliers(reps: list[Rep], frame: MotionFrame, settings: RefineSettings | None = None,
+                       tempo: TempoCode | None = None) -> list[Rep]:
     """Keep the set's own run of reps (the_set_run), then drop a first or last "rep" that is not like
     the set's others: picking the bar up, walking it out or putting it down can look like a rep on its
-    own, but it rarely comes back where it started or covers the set's range of motion. Reps inside
-    the set are never dropped; the rest are renumbered."""
+    own, but it rarely comes back where it started, covers the set's range of motion or lowers the bar
+    at the set's pace (or the tempo's, if given). Reps inside the set are never dropped; the rest are
+    renumbered."""
     s = settings or RefineSettings()
     reps = the_set_run(reps, frame, s)
     if len(reps) < s.outlier_min_reps or not len(frame):
@@ -633,11 +635,20 @@ def drop_edge_outliers(reps: list[Rep], frame: MotionFrame, settings: RefineSett
     halves = [_halves(rep, frame) for rep in reps]
     typical = float(np.median([max(first, second) for first, second in halves]))
 
+    # The typical eccentric: the set's median, or the tempo's if that is quicker (the median may hold
+    # pauses read as part of the movement). Only far quicker is odd: lifters rush a last rep or two.
+    eccentrics_s = [rep.duration_of(Phase.ECCENTRIC) for rep in reps]
+    typical_eccentric_s = min(float(np.median(eccentrics_s)),
+                              tempo.nominal_s(Phase.ECCENTRIC) if tempo is not None else math.inf)
+
     def odd(k: int) -> bool:
         first, second = halves[k]
         lopsided = min(first, second) < s.outlier_return_fraction * max(first, second)
         size = max(first, second) / max(typical, 1e-9)
-        return lopsided or not s.outlier_size_range[0] <= size <= s.outlier_size_range[1]
+        # Picking the bar up to the hang before a set of rows, or standing and setting it down after,
+        # covers a rep's range, but lowers the bar in a fraction of the set's slow eccentric.
+        rushed = eccentrics_s[k] < s.outlier_rush_fraction * typical_eccentric_s
+        return lopsided or rushed or not s.outlier_size_range[0] <= size <= s.outlier_size_range[1]
 
     lo, hi = 0, len(reps)
     if odd(0):
