@@ -317,6 +317,13 @@ def test_trusted_rests_tell_a_pause_from_a_slow_cruise(slow_set: tuple[Lift, Lob
     after = t[_mask(t, [(bottom - 0.3, bottom + 1.8)])]
     assert run_on[np.searchsorted(after, bottom)]
     assert not run_on[after > bottom + 1.0].any()
+    # A tempo without pauses (4040): quiet held around a reversal is a rest only right at its lobe.
+    wide = _mask(t, [(bottom - 1.0, bottom + 1.0)])
+    no_pause = trusted_rests(t, wide, lobes, span, 0.15, {1: 0.0, -1: 0.0})
+    bottom_lobe = next(t[i] for i, _ in lobes if abs(t[i] - bottom) < 0.3)
+    assert no_pause.any()
+    assert np.abs(t[no_pause] - bottom_lobe).max() <= 0.15 + 1e-9
+    assert trusted_rests(t, wide, lobes, span, 0.15, {1: 4.0, -1: 4.0})[wide].all()
 
 
 def test_reversal_anchors_pin_slow_reversals_but_not_a_sticking_point(slow_set: tuple[Lift, Lobes]) -> None:

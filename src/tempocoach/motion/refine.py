@@ -348,10 +348,12 @@ def outside_set(t_s: FloatArray, rest: np.ndarray, span: Span | None) -> np.ndar
 
 
 def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], span: Span | None,
-                  tolerance_s: float) -> np.ndarray:
+                  tolerance_s: float, longest_pause_s: dict[int, float] | None = None) -> np.ndarray:
     """The candidate rests that cannot be a slow cruise. A cruise lies between the push that started
     it and the brake that ends it, lobes of opposite signs; a pause lies between a brake and a push
-    the other way (the same sign) or holds a reversal's lobe; a rest before or after the set is safe."""
+    the other way (the same sign) or holds a reversal's lobe; a rest before or after the set is safe.
+    A pause held around a reversal's lobe lasts no longer than longest_pause_s[sign of the lobe] (+1:
+    the bottom, -1: the top) when given: quiet further out is the movements' slow ends."""
     if not lobes:
         return candidates.copy()
     out = np.zeros(len(candidates), dtype=bool)
@@ -371,7 +373,10 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
             # A pause is centred on its reversal; quiet that runs on to one side is the next
             # movement's slow start, or the last one's slow end.
             middle = float(lobe_t[first_inside:first_after].mean())
-            half_s = min(middle - t_s[lo], t_s[hi - 1] - middle) + tolerance_s
+            half_s = min(middle - t_s[lo], t_s[hi - 1] - middle)
+            if longest_pause_s is not None:
+                half_s = min(half_s, 0.5 * longest_pause_s[signs[first_inside]])
+            half_s += tolerance_s
             lo = max(lo, int(np.searchsorted(t_s, middle - half_s)))
             hi = min(hi, int(np.searchsorted(t_s, middle + half_s, side="right")))
             out[lo:hi] = True
@@ -405,6 +410,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     lobes: list[Lobe] = []
     turns: list[int] = []
     span: Span | None = None
+    longest_pause_s: dict[int, float] | None = None
     slow = slowest_phase_s >= s.cruise_phase_s
     fit_sensor_errors = slowest_phase_s >= s.fit_phase_s and vertical and ahrs
     if slow:
@@ -420,7 +426,10 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
         pauses = steady_between_lobes(t_s, acc, lobes, paused_signs, TrackerSettings.lowpass_hz,
                                       TrackerSettings.rest_acc_mps2, s.min_fit_rest_s)
         pauses &= ~outside_set(t_s, pauses, span)  # around the set, trusted_rests trusts any quiet
-        rest = trusted_rests(t_s, live_rest | long_quiet | pauses, lobes, span, s.lobe_tolerance_s)
+        longest_pause_s = {1: SLOW_FACTOR * tempo.nominal_s(Phase.BOTTOM_PAUSE),
+                           -1: SLOW_FACTOR * tempo.nominal_s(Phase.TOP_PAUSE)}
+        rest = trusted_rests(t_s, live_rest | long_quiet | pauses, lobes, span, s.lobe_tolerance_s,
+                             longest_pause_s)
         turns = reversals(lobes, push_sign)
         if fit_sensor_errors:
             # Zero acceleration is only certain outside the set: a slow reversal is quiet but still
@@ -441,7 +450,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     for _ in range(s.rounds):
         found = _pauses_found(t_s, v, quiet, rest, s)
         if lobes:
-            found = trusted_rests(t_s, found, lobes, span, s.lobe_tolerance_s)
+            found = trusted_rests(t_s, found, lobes, span, s.lobe_tolerance_s, longest_pause_s)
         if not found.any():
             break
         rest = rest | found
