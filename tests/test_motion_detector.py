@@ -169,10 +169,12 @@ def test_phase_events_arrive_with_bounded_delay() -> None:
     assert all(e.detected_s >= e.start_s - 0.5 for e in events)
 
 
-def _cruise_batch(rate_hz: float = 100.0) -> tuple[ImuBatch, np.ndarray]:
-    """Rest, a 0.4 s ramp down to 0.1 m/s, a 4 s cruise at constant speed, a ramp back, rest."""
-    t = np.arange(0, 10, 1 / rate_hz)
-    v = np.interp(t, [0, 2.0, 2.4, 6.4, 6.8, 10], [0, 0, -0.1, -0.1, 0, 0])
+def _cruise_batch(rate_hz: float = 100.0, speed_mps: float = 0.1, cruise_s: float = 4.0, after_s: float = 3.2
+                  ) -> tuple[ImuBatch, np.ndarray]:
+    """Rest, a 0.4 s ramp down to speed_mps, a cruise at constant speed, a ramp back, rest."""
+    t = np.arange(0, 2.8 + cruise_s + after_s, 1 / rate_hz)
+    end_s = 2.4 + cruise_s
+    v = np.interp(t, [0, 2.0, 2.4, end_s, end_s + 0.4, t[-1] + 1], [0, 0, -speed_mps, -speed_mps, 0, 0])
     a = np.gradient(v, t)
     acc = np.zeros((len(t), 3))
     acc[:, 2] = a + STANDARD_GRAVITY
@@ -192,6 +194,19 @@ def test_a_slow_cruise_is_not_taken_for_rest() -> None:
     assert not still[cruise].any()
     assert np.abs(velocity[cruise] - v_true[cruise]).max() < 0.03
     assert still[batch.t_s > 8.0].all() and still[(batch.t_s > 0.5) & (batch.t_s < 1.9)].all()
+
+
+def test_a_cruise_slower_than_the_drift_tolerance_is_not_rest_once_the_set_shows_its_speeds() -> None:
+    """A 0.055 m/s eccentric cruise lasting 5 s: the integrated speed tolerated at rest grows with the
+    time since the last rest and would reach 0.055 m/s. Once the set has shown movements peaking at
+    0.12 m/s, a rest must be well slower than that, for a rep's time (drift may outgrow it later)."""
+    batch, _ = _cruise_batch(speed_mps=0.055, cruise_s=5.0, after_s=12.0)
+    tracker = MotionTracker(get_exercise("back-squat"), "bar", TrackerSettings(sample_rate_hz=100))
+    tracker.limit_rest_speed(0.12)
+    frames = [tracker.update(part) for part in batch.chunks(10)]
+    still = np.concatenate([f.still for f in frames])
+    assert not still[(batch.t_s > 2.6) & (batch.t_s < 7.2)].any()
+    assert still[batch.t_s > batch.t_s[-1] - 2.0].all()
 
 
 def test_a_gap_in_the_samples_does_not_lose_the_rest_of_the_set() -> None:

@@ -105,6 +105,7 @@ class _PeakSpeeds:
         self._speeds: list[float] = []
         self._ceiling = max(settings.min_speed, min(ceiling, 4 * settings.min_speed))
         self.threshold = settings.min_speed
+        self.typical = 0.0  # the median peak speed of the recent moves (0 until one is seen)
 
     def add(self, speed: float) -> None:
         self._speeds.append(speed)
@@ -118,8 +119,8 @@ class _PeakSpeeds:
     def _update(self) -> None:
         s = self._settings
         recent = sorted(self._speeds[-6:])
-        typical = recent[len(recent) // 2] if recent else 0.0
-        self.threshold = max(s.min_speed, min(s.speed_fraction * typical, self._ceiling))
+        self.typical = recent[len(recent) // 2] if recent else 0.0
+        self.threshold = max(s.min_speed, min(s.speed_fraction * self.typical, self._ceiling))
 
 
 class RepDetector:
@@ -159,6 +160,13 @@ class RepDetector:
     # -- thresholds adapted from the set ----------------------------------------------------------
     def _threshold(self, direction: int) -> float:
         return self._peaks[direction].threshold
+
+    @property
+    def slowest_typical_peak(self) -> float | None:
+        """The typical peak speed of the slower direction, once both have been seen: a rest is slower
+        than a good share of it."""
+        peaks = [p.typical for p in self._peaks.values()]
+        return min(peaks) if min(peaks) > 0.0 else None
 
     def _min_excursion(self) -> float:
         s = self.settings

@@ -42,6 +42,7 @@ REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at r
 RECENT_S = 0.6  # history kept to recover a movement's true onset
 DRIFT_PER_S = 0.008  # m/s of integration error tolerated per second since the last rest
 MAX_REST_SPEED_TOLERANCE = 0.06  # m/s; the slowest eccentrics (0.25 m in 5 s) cruise faster
+REST_SHARE_OF_PEAK = 0.35  # ...and once the set shows its slower movement's peak speed, below this share
 ONSET_SETTLE_S = 0.3  # rest samples this close to a rest's end are not used for learning
 GRAVITY_AT_REST = np.array([0.0, 0.0, STANDARD_GRAVITY])
 MAX_ACC_OFFSET_MPS2 = 1.0
@@ -110,6 +111,7 @@ class MotionTracker:
         self._force_total, self._force_count = np.zeros(3), 0  # over _force_sums
         self._gap_since_rest = False
         self._rest_hint_s: float | None = None
+        self._max_rest_speed = MAX_REST_SPEED_TOLERANCE
         self._rest_samples_seen = 0
         self._pending_rest: list[tuple[FloatArray, FloatArray]] = []
         self._vel = np.zeros(3)  # raw integrated earth-frame velocity, zeroed at rest
@@ -208,7 +210,10 @@ class MotionTracker:
         since the last rest (the integration's error grows too) but stays below a slow cruise."""
         since_rest_s = np.maximum(0.0, t - self._motion_start_t)
         growing = self.settings.rest_speed_mps + DRIFT_PER_S * since_rest_s
-        tolerance = np.minimum(MAX_REST_SPEED_TOLERANCE, growing)
+        # Within a rep's time of the last rest, speed near the set's own is motion; later, drift may
+        # have built up past that, and rest must still be found.
+        cap = np.where(since_rest_s < self.settings.cycle_s, self._max_rest_speed, MAX_REST_SPEED_TOLERANCE)
+        tolerance = np.minimum(cap, growing)
         return np.asarray(np.linalg.norm(v[:, self._axes], axis=1) < tolerance)
 
     # -- integration ----------------------------------------------------------------------------
@@ -287,6 +292,13 @@ class MotionTracker:
         self._recent_t, self._recent_acc = recent_t[keep], recent_acc[keep]
         self._recent_dev, self._recent_dt = recent_dev[keep], recent_dt[keep]
         return vel, pos, rest
+
+    def limit_rest_speed(self, slowest_peak: float | None) -> None:
+        """The set's slower movements peak at about this speed (None: not known yet). Integrated speed
+        a good share of it is a cruise, not a rest, however long the integration has run."""
+        self._max_rest_speed = MAX_REST_SPEED_TOLERANCE if slowest_peak is None else float(
+            np.clip(REST_SHARE_OF_PEAK * slowest_peak, self.settings.rest_speed_mps, MAX_REST_SPEED_TOLERANCE)
+        )
 
     def hint_rest(self, t_s: float) -> None:
         """The detector saw a movement slow right down and level off: the next quiet moment is rest,
