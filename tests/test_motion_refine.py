@@ -31,6 +31,7 @@ from tempocoach.motion.refine import (
     trusted_rests,
     velocity_between_rests,
     with_final_sign,
+    with_tempo_sign,
 )
 from tempocoach.motion.scoring import match_reps
 from tempocoach.sensors.base import FloatArray
@@ -421,6 +422,21 @@ def test_refine_translation_finds_pauses_a_stale_offset_hid_from_the_tracker() -
     cruises = _mask(t, [(t[s[k]] + 0.6, t[s[k + 1]] - 0.6) for k in (1, 4, 7)])
     assert not refined.still[cruises].any()
     assert np.abs(refined.velocity[cruises] - lift.velocity[cruises]).max() < 0.05
+
+
+def test_with_tempo_sign_turns_a_horizontal_lift_whose_fast_movements_went_the_wrong_way() -> None:
+    """A 4212 row read upside down live (its sign came from the lifter settling in): the 2 s pulls
+    read negative, the 4 s returns positive. The fast movements are the concentrics."""
+    lift = _lift([(2.0, 0.0)] + [(2.0, -0.4), (1.0, 0.0), (4.0, 0.4), (2.0, 0.0)] * 3 + [(2.0, 0.0)])
+    up = np.tile([0.0, 0.0, 1.0], (len(lift.t_s), 1))
+    still = lift.velocity == 0.0
+    trace = TrackTrace(lift.acceleration, still, up)
+    frame = MotionFrame(lift.t_s, np.cumsum(lift.velocity) / RATE_HZ, lift.velocity, still, trace=trace)
+    turned = with_tempo_sign(frame, parse_tempo("4212"), [])
+    assert np.array_equal(turned.velocity, -frame.velocity)
+    assert turned.trace is not None and np.array_equal(turned.trace.acceleration, -lift.acceleration)
+    assert with_tempo_sign(turned, parse_tempo("4212"), []) is turned  # already the right way
+    assert with_tempo_sign(frame, parse_tempo("3030"), []) is frame  # no faster movement to go by
 
 
 # --- with_final_sign ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from tempocoach.motion.refine import (
     quietest_middle,
     refine_translation,
     separate_sets,
+    with_tempo_sign,
 )
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
 from tempocoach.sensors.base import ImuBatch, estimate_rate_hz
@@ -156,6 +157,11 @@ class MotionPipeline:
                                         vertical=self.exercise.concentric != "horizontal",
                                         ahrs=not self._tracker.settings.gravity_frame,
                                         eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)
+            if self.exercise.concentric == "horizontal":
+                # Read the other way round, the live reps are no use: the fresh detector reads it.
+                best = better if better is not None else motion
+                signed = with_tempo_sign(best, self.tempo, live_reps)
+                better = signed if signed is not best else better
         if better is None:
             return [drop_edge_outliers(live_reps, motion, tempo=self.tempo)], motion
         detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=better.unit)

@@ -463,6 +463,32 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     return MotionFrame(t_s, position, v, rest, frame.unit, trace)
 
 
+def with_tempo_sign(frame: MotionFrame, tempo: TempoCode, reps: list[Rep], faster_by: float = 1.5
+                    ) -> MotionFrame:
+    """A horizontal lift's frame signed by its speeds: which way a row's handle travels is no fact of
+    gravity, and the live sign comes from the first real move, which may have been the lifter settling
+    in. Where the tempo makes one movement clearly faster (faster_by, as 31X0 or 4212 do), the set's
+    fastest movements go that way: the velocity's cubed sum over the reps found live (read either way
+    round, they still span the set; letting go of the handle after it is fast too) must have the
+    concentric's sign."""
+    concentric_s, eccentric_s = tempo.nominal_s(Phase.CONCENTRIC), tempo.nominal_s(Phase.ECCENTRIC)
+    if eccentric_s >= faster_by * concentric_s:
+        expected = 1.0
+    elif concentric_s >= faster_by * eccentric_s:
+        expected = -1.0
+    else:
+        return frame
+    dt = np.diff(frame.t_s, prepend=frame.t_s[0])
+    inside = np.ones(len(frame), dtype=bool)
+    if len(reps) >= 2:
+        inside = (frame.t_s >= reps[0].start_s) & (frame.t_s <= reps[-1].end_s)
+    if expected * float(np.sum(frame.velocity[inside] ** 3 * dt[inside])) >= 0.0:
+        return frame
+    trace = frame.trace
+    flipped_trace = replace(trace, acceleration=-trace.acceleration) if trace is not None else None
+    return replace(frame, position=-frame.position, velocity=-frame.velocity, trace=flipped_trace)
+
+
 def with_final_sign(frame: MotionFrame, moving_radps: float = 0.5) -> MotionFrame | None:
     """A rotation lift's frame with every sample signed the way the tracker settled on by the end of the
     set (as the last movement faster than moving_radps read it: a slow turn of the wrist after the set
