@@ -295,7 +295,7 @@ class MotionTracker:
 
     def limit_rest_speed(self, slowest_peak: float | None) -> None:
         """The set's slower movements peak at about this speed (None: not known yet). Integrated speed
-        a good share of it is a cruise, not a rest, however long the integration has run."""
+        a good share of it is a cruise, not a rest, for a rep's time after the last rest."""
         self._max_rest_speed = MAX_REST_SPEED_TOLERANCE if slowest_peak is None else float(
             np.clip(REST_SHARE_OF_PEAK * slowest_peak, self.settings.rest_speed_mps, MAX_REST_SPEED_TOLERANCE)
         )
