@@ -32,6 +32,7 @@ from tempocoach.motion.refine import (
     velocity_between_rests,
     with_final_sign,
     with_tempo_sign,
+    without_impacts,
 )
 from tempocoach.motion.scoring import match_reps
 from tempocoach.sensors.base import FloatArray
@@ -222,6 +223,18 @@ def slow_set() -> tuple[Lift, Lobes]:
     acc = lift.acceleration + 0.05 + np.random.default_rng(1).normal(0.0, 0.02, len(lift.t_s))
     tempo = parse_tempo("4040")
     return lift, acceleration_lobes(lift.t_s, acc, tempo.rep_duration_s, 0.5)
+
+
+def test_without_impacts_takes_out_a_sampled_ring_but_leaves_the_lifts_own_lobes() -> None:
+    """A glute bridge touching down: a 40 Hz ring sampled at 100 Hz (which does not average to zero)
+    on top of the lift's own half-second brake."""
+    t = np.arange(0.0, 4.0, 1.0 / RATE_HZ)
+    brake = 1.5 * np.exp(-(((t - 1.5) / 0.25) ** 2))
+    s_after = np.clip(t - 2.0, 0.0, None)
+    ring = np.where(t >= 2.0, -6.0 * np.exp(-s_after / 0.04) * np.sin(2 * np.pi * 40.0 * s_after + 0.6), 0.0)
+    cleaned = without_impacts(brake + ring, RATE_HZ)
+    assert np.abs(cleaned - brake).max() < 0.3
+    assert np.array_equal(without_impacts(brake, RATE_HZ), brake)  # nothing to take out
 
 
 def test_reversals_land_on_the_true_turnarounds(slow_set: tuple[Lift, Lobes]) -> None:

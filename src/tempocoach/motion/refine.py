@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.ndimage import median_filter
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from tempocoach.events import MotionFrame, Phase, Rep
@@ -222,9 +223,27 @@ def _widen_to_window(t_s: FloatArray, quiet: np.ndarray, window_s: float) -> np.
     return out
 
 
+IMPACT_S = 0.15  # an impact's ring dies out within about this long...
+IMPACT_MPS2 = 2.0  # ...and stands this far off the acceleration around it
 SLOW_FACTOR = 1.5  # a movement (and its pause) may last this many times its nominal time
 Lobe = tuple[int, int]  # (sample index of a lobe's middle, sign of its acceleration)
 Span = tuple[float, float]  # seconds
+
+
+def without_impacts(acc_mps2: FloatArray, rate_hz: float) -> FloatArray:
+    """The acceleration with impacts taken out: a bar or the hips meeting the floor ring for a fraction
+    of a second, and sampled, a ring need not average to zero, so it can pass for a lobe. Samples far
+    (IMPACT_MPS2) from their running median over IMPACT_S, and their neighbours, take the median's
+    value; a lift's own accelerations are broad enough for the median to follow them."""
+    width = 2 * round(IMPACT_S * rate_hz / 2) + 1
+    if width < 3 or len(acc_mps2) < width:
+        return acc_mps2
+    local = median_filter(acc_mps2, size=width, mode="nearest")
+    spike = np.abs(acc_mps2 - local) > IMPACT_MPS2
+    if not spike.any():
+        return acc_mps2
+    spike = np.convolve(spike, np.ones(width), mode="same") > 0
+    return np.where(spike, local, acc_mps2)
 
 
 def acceleration_lobes(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, rom_m: float) -> list[Lobe]:
@@ -236,7 +255,8 @@ def acceleration_lobes(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, ro
     if len(t_s) < 32 or cutoff_hz >= 0.45 * rate_hz:
         return []
     sos = butter(2, cutoff_hz, fs=rate_hz, output="sos")
-    smooth = sosfiltfilt(sos, acc_mps2 - np.median(acc_mps2))
+    despiked = without_impacts(acc_mps2, rate_hz)
+    smooth = sosfiltfilt(sos, despiked - np.median(despiked))
     # A sinusoid over the range of motion at the tempo's pace: the size of lobe to expect.
     expected = 0.5 * rom_m * (2 * np.pi / max(cycle_s, 1e-3)) ** 2
     # A lobe stands out from its neighbours and lies on its own side of zero: a pause between the
