@@ -33,6 +33,8 @@ from tempocoach.tempo import TempoCode
 class RefineSettings:
     gap_s: float = GAP_S  # a hole in the samples longer than this breaks the integration
     rest_window_s: float = TrackerSettings.rest_window_s  # the tracker's quiet flag needs this much
+    quiet_lowpass_hz: float = TrackerSettings.lowpass_hz  # a pause is steady in acceleration low-passed
+    quiet_acc_mps2: float = TrackerSettings.rest_acc_mps2  # ...at this cutoff, to within this
     min_pause_s: float = 0.15  # a quiet stretch this long may be a pause...
     pause_speed_mps: float = 0.04  # ...if the refined speed across it stays below this
     pause_speed_fraction: float = 0.25  # ...and below this share of the nearby movement's peak speed
@@ -225,6 +227,7 @@ def _widen_to_window(t_s: FloatArray, quiet: np.ndarray, window_s: float) -> np.
 
 IMPACT_S = 0.15  # an impact's ring dies out within about this long...
 IMPACT_MPS2 = 2.0  # ...and stands this far off the acceleration around it
+PAUSE_AT = {1: Phase.BOTTOM_PAUSE, -1: Phase.TOP_PAUSE}  # the pause a reversal lobe's sign stands for
 SLOW_FACTOR = 1.5  # a movement (and its pause) may last this many times its nominal time
 Lobe = tuple[int, int]  # (sample index of a lobe's middle, sign of its acceleration)
 Span = tuple[float, float]  # seconds
@@ -341,11 +344,10 @@ def set_span(t_s: FloatArray, lobes: list[Lobe], push_sign: int, tempo: TempoCod
     # either end of the pause: the margin holds the whole pause.
     before = {1: Phase.ECCENTRIC, -1: Phase.CONCENTRIC}
     after = {1: Phase.CONCENTRIC, -1: Phase.ECCENTRIC}
-    pause = {1: Phase.BOTTOM_PAUSE, -1: Phase.TOP_PAUSE}
     first, last = sign_of[turns[0]], sign_of[turns[-1]]
     first_s, last_s = float(t_s[turns[0]]), float(t_s[turns[-1]])
-    move_before, pause_before = tempo.nominal_s(before[first]), tempo.nominal_s(pause[first])
-    move_after, pause_after = tempo.nominal_s(after[last]), tempo.nominal_s(pause[last])
+    move_before, pause_before = tempo.nominal_s(before[first]), tempo.nominal_s(PAUSE_AT[first])
+    move_after, pause_after = tempo.nominal_s(after[last]), tempo.nominal_s(PAUSE_AT[last])
     start = first_s - 0.5 * move_before - pause_before
     end = last_s + 0.5 * move_after + pause_after
     # The push of the set's first movement, where it shows and is no further off than a slow lifter's
@@ -441,13 +443,12 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
         long_quiet = np.zeros(len(t_s), dtype=bool)
         for lo, hi in _runs(quiet):
             long_quiet[lo:hi] = t_s[hi - 1] - t_s[lo] >= s.min_fit_rest_s
-        paused_signs = {sign for sign, pause in ((1, Phase.BOTTOM_PAUSE), (-1, Phase.TOP_PAUSE))
-                        if tempo.nominal_s(pause) >= s.min_fit_rest_s}
-        pauses = steady_between_lobes(t_s, acc, lobes, paused_signs, TrackerSettings.lowpass_hz,
-                                      TrackerSettings.rest_acc_mps2, s.min_fit_rest_s)
+        pause_s = {sign: tempo.nominal_s(pause) for sign, pause in PAUSE_AT.items()}
+        paused_signs = {sign for sign, nominal_s in pause_s.items() if nominal_s >= s.min_fit_rest_s}
+        pauses = steady_between_lobes(t_s, acc, lobes, paused_signs, s.quiet_lowpass_hz, s.quiet_acc_mps2,
+                                      s.min_fit_rest_s)
         pauses &= ~outside_set(t_s, pauses, span)  # around the set, trusted_rests trusts any quiet
-        longest_pause_s = {1: SLOW_FACTOR * tempo.nominal_s(Phase.BOTTOM_PAUSE),
-                           -1: SLOW_FACTOR * tempo.nominal_s(Phase.TOP_PAUSE)}
+        longest_pause_s = {sign: SLOW_FACTOR * nominal_s for sign, nominal_s in pause_s.items()}
         rest = trusted_rests(t_s, live_rest | long_quiet | pauses, lobes, span, s.lobe_tolerance_s,
                              longest_pause_s)
         turns = reversals(lobes, push_sign)

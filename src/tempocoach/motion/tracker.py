@@ -61,6 +61,13 @@ def lost_excursion_m(rom_m: float) -> float:
     return 2.0 * rom_m + 0.3
 
 
+def _plausible_offset(offset: FloatArray) -> FloatArray:
+    """An accelerometer offset (the specific force read at rest) no further than MAX_ACC_OFFSET_MPS2
+    per axis from an honest one: no real accelerometer is off by more, so beyond that "rest" was motion."""
+    limit = MAX_ACC_OFFSET_MPS2
+    return np.asarray(GRAVITY_AT_REST + np.clip(offset - GRAVITY_AT_REST, -limit, limit))
+
+
 @dataclass(frozen=True)
 class TrackerSettings:
     sample_rate_hz: float = 100.0
@@ -344,8 +351,7 @@ class MotionTracker:
         if self._force_count < OFFSET_MEAN_MIN_S * self.settings.sample_rate_hz:
             return
         mean = self._force_total / self._force_count
-        self._acc_offset = GRAVITY_AT_REST + np.clip(mean - GRAVITY_AT_REST, -MAX_ACC_OFFSET_MPS2,
-                                                     MAX_ACC_OFFSET_MPS2)
+        self._acc_offset = _plausible_offset(mean)
 
     def _correct_offset_at_rest(self, residual_velocity: FloatArray, t_rest_s: float) -> None:
         """Velocity is truly zero at both ends of a movement between two rests, so whatever the
@@ -380,9 +386,7 @@ class MotionTracker:
         w = max(len(rows) / self._rest_samples_seen, 1.0 - (1.0 - self._offset_alpha) ** len(rows))
         mean = rows.mean(axis=0)
         self._acc_offset += w * (mean[:3] - self._acc_offset)
-        # No real accelerometer is off by more than ~1 m/s^2: beyond that the "rest" was motion.
-        self._acc_offset = GRAVITY_AT_REST + np.clip(self._acc_offset - GRAVITY_AT_REST,
-                                                     -MAX_ACC_OFFSET_MPS2, MAX_ACC_OFFSET_MPS2)
+        self._acc_offset = _plausible_offset(self._acc_offset)
         if self._rest_samples_seen >= 0.25 * self.settings.sample_rate_hz:
             self._offset_known = True
         # The gyro bias steers the AHRS, so only a steady gyro teaches it: a slow turn that passed
