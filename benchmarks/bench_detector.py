@@ -1,6 +1,7 @@
 """Rep and phase detection accuracy on the simulator, and live detection delay.
 
     python benchmarks/bench_detector.py [--sets 240] [--seed 0] [--jobs 2] [--live | --analyze] [--no-gyro]
+                                        [--packet-ms 50]
 
 Each set is a fresh simulated lifter and sensor (exercise, tempo, placement, rate and seed drawn from a
 seeded grid over the whole catalogue). Reported:
@@ -10,6 +11,7 @@ seeded grid over the whole catalogue). Reported:
 - live detection delay at 100 Hz (true phase start -> PhaseEvent for that phase), median and p95,
 broken down by exercise, tempo and placement. --no-gyro scores the translation lifts with the gyro
 removed from the stream (an accelerometer-only sensor such as a Polar H10: the gravity-frame path).
+--packet-ms sizes the packets the live pipeline is fed (1 ms: one sample each, as a WitMotion sends).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ RATES = [50.0, 100.0, 200.0]
 # Which reps are scored: a live session's post-set report (refined), the live ones, or `analyze`'s.
 MODE = "live" if "--live" in sys.argv else "analyze" if "--analyze" in sys.argv else "refined"
 NO_GYRO = "--no-gyro" in sys.argv
+# Read here, not in main: the worker processes import this module and need them too.
+PACKET_S = float(sys.argv[sys.argv.index("--packet-ms") + 1]) / 1000 if "--packet-ms" in sys.argv else 0.05
 
 
 def _without_gyro(batch: ImuBatch) -> ImuBatch:
@@ -70,7 +74,7 @@ def run_one(spec: tuple[str, str, str, float, int]) -> SetResult:
         sim = replace(sim, batch=_without_gyro(sim.batch))
     pipe = MotionPipeline(get_exercise(exercise), parse_tempo(tempo), placement, rate_hz)
     events: list[PhaseEvent] = []
-    packet = max(1, round(rate_hz / 20))  # ~50 ms BLE packets
+    packet = max(1, round(rate_hz * PACKET_S))
     for batch in sim.batches(packet):
         events.extend(pipe.update(batch))
     events.extend(pipe.finish())
@@ -142,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--live", action="store_true", help="score the live reps, not the refined ones")
     parser.add_argument("--analyze", action="store_true", help="score `analyze` of the whole recording")
     parser.add_argument("--no-gyro", action="store_true", help="translation lifts, gyro removed")
+    parser.add_argument("--packet-ms", type=float, default=50.0, help="live packet size")
     parser.add_argument("--by", choices=["exercise", "tempo", "placement", "rate_hz", "none"], nargs="*",
                         default=["exercise", "tempo", "placement", "rate_hz"])
     args = parser.parse_args(argv)

@@ -1,14 +1,20 @@
 """Tracker + detector as one streaming unit, and the offline `analyze` path over a whole recording.
 
-`analyze_recording` feeds the recording through the very same streaming code in packet-sized chunks,
-then refines the set with all of it in hand (refine.py): its reps are the post-set report's. A
-recording of several sets is cut between them and each set refined on its own.
+The core steps in fixed blocks of samples (BLOCK_S of data, counted in samples), whatever size the
+sensor's packets are: a WitMotion sends one sample per notification, a Movesense a dozen, a file
+arrives whole. The tracker and detector steer each other once per block, so stepping them per packet
+made the reps depend on the packet size. With blocks, a stream gives the same reps however it was cut,
+and `analyze_recording` (the whole recording in one update) gives exactly the live reps. It then
+refines the set with all of it in hand (refine.py): its reps are the post-set report's. A recording of
+several sets is cut between them and each set refined on its own.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+
+import numpy as np
 
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
 from tempocoach.exercises import Exercise
@@ -27,7 +33,8 @@ from tempocoach.motion.tracker import MotionTracker, TrackerSettings
 from tempocoach.sensors.base import ImuBatch, estimate_rate_hz
 from tempocoach.tempo import TempoCode
 
-ANALYZE_CHUNK_S = 0.1  # the size of a typical BLE packet burst
+BLOCK_S = 0.05  # the core's step; samples wait at most this long for their block
+RATE_SAMPLES = 8  # samples needed to estimate an unknown rate
 
 
 class MotionPipeline:
@@ -47,7 +54,11 @@ class MotionPipeline:
         self._tracker: MotionTracker | None = None
         self._detector: RepDetector | None = None
         self._frames: list[MotionFrame] = []
-        self._waiting: list[ImuBatch] = []
+        self._held: list[ImuBatch] = []  # samples not yet stepped: fewer than a block
+        self._held_count = 0
+        self._block = 0  # samples per step, once the rate is known
+        self._last_t_s: float | None = None
+        self.stale_samples = 0  # samples dropped for arriving at or before a sample already seen
         self._refined: tuple[list[Rep], MotionFrame] | None = None
 
     def _start(self, rate_hz: float, first: ImuBatch) -> None:
@@ -57,21 +68,61 @@ class MotionPipeline:
         self._tracker = MotionTracker(self.exercise, self.placement, settings)
         self._detector = RepDetector(self.exercise, self.tempo, self._detector_settings,
                                      unit=self._tracker.unit)
+        self._block = max(1, round(BLOCK_S * rate_hz))
 
     def update(self, batch: ImuBatch) -> list[PhaseEvent]:
+        """Take a packet of any size; step the core over every whole block now complete."""
+        self._hold(batch)
         if self._tracker is None:
-            if self._rate_hz is None:
-                # Learn the rate from the first few samples before starting.
-                self._waiting.append(batch)
-                joined = ImuBatch.concat(self._waiting)
-                if len(joined) < 8:
-                    return []
-                self._waiting = []
-                batch = joined
-                self._rate_hz = estimate_rate_hz(joined.t_s)
-            self._start(self._rate_hz, batch)
+            if self._rate_hz is None and self._held_count < RATE_SAMPLES:
+                return []  # the rate is learned from the first few samples
+            held = self._take_held()
+            self._rate_hz = self._rate_hz or estimate_rate_hz(held.t_s)
+            self._start(self._rate_hz, held)
+            self._held, self._held_count = [held], len(held)
+        if self._held_count < self._block:
+            return []
+        held = self._take_held()
+        whole = len(held) - len(held) % self._block
+        self._held, self._held_count = [held.slice(whole, len(held))], len(held) - whole
+        events: list[PhaseEvent] = []
+        for lo in range(0, whole, self._block):
+            events += self._step(held.slice(lo, lo + self._block))
+        return events
+
+    def finish(self) -> list[PhaseEvent]:
+        """Step what is left (a last, partial block) and close the set."""
+        events: list[PhaseEvent] = []
+        held = self._take_held()
+        if len(held) and self._tracker is None:
+            self._rate_hz = self._rate_hz or estimate_rate_hz(held.t_s)
+            self._start(self._rate_hz, held)
+        if len(held):
+            events = self._step(held)
+        self._refined = None
+        if self._detector is None:
+            return events
+        return events + self._detector.finish()
+
+    def _hold(self, batch: ImuBatch) -> None:
+        if self._last_t_s is not None and len(batch) and batch.t_s[0] <= self._last_t_s:
+            # A late packet (resent, or reordered by the radio) must not run time backwards.
+            fresh = int(np.searchsorted(batch.t_s, self._last_t_s, side="right"))
+            self.stale_samples += fresh
+            batch = batch.slice(fresh, len(batch))
+        if len(batch):
+            self._held.append(batch)
+            self._held_count += len(batch)
+            self._last_t_s = float(batch.t_s[-1])
+
+    def _take_held(self) -> ImuBatch:
+        held = ImuBatch.concat(self._held)
+        self._held, self._held_count = [], 0
+        return held
+
+    def _step(self, block: ImuBatch) -> list[PhaseEvent]:
         assert self._tracker is not None and self._detector is not None
-        frame = self._tracker.update(batch)
+        frame = self._tracker.update(block)
         self._frames.append(frame)
         self._refined = None  # the post-set view is worked out again if asked for
         events = self._detector.update(frame)
@@ -81,19 +132,6 @@ class MotionPipeline:
             self._tracker.hint_rest(self._detector.stopped_at_s)
             self._detector.stopped_at_s = None
         return events
-
-    def finish(self) -> list[PhaseEvent]:
-        events: list[PhaseEvent] = []
-        if self._waiting:
-            joined = ImuBatch.concat(self._waiting)
-            self._waiting = []
-            self._rate_hz = estimate_rate_hz(joined.t_s)
-            self._start(self._rate_hz, joined)
-            events = self.update(joined)
-        self._refined = None
-        if self._detector is None:
-            return events
-        return events + self._detector.finish()
 
     @property
     def reps(self) -> list[Rep]:
@@ -176,11 +214,7 @@ def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, pla
     """Run the streaming pipeline over a whole recording and collect the set."""
     settings = TrackerSettings(gravity_frame=needs_gravity_frame(batch))
     pipe = MotionPipeline(exercise, tempo, placement, estimate_rate_hz(batch.t_s), tracker_settings=settings)
-    chunk = max(1, round(ANALYZE_CHUNK_S * estimate_rate_hz(batch.t_s)))
-    events: list[PhaseEvent] = []
-    for part in batch.chunks(chunk):
-        events.extend(pipe.update(part))
-    events.extend(pipe.finish())
+    events = pipe.update(batch) + pipe.finish()  # stepped in the same blocks as live
     reps, motion = pipe.refined()
     return SetRecord(
         exercise=exercise.id,

@@ -17,11 +17,13 @@ STANDARD_GRAVITY = 9.80665  # m/s^2 per g
 
 
 def estimate_rate_hz(t_s: np.ndarray) -> float:
-    """Nominal sample rate from timestamps (median period, robust to gaps and jitter)."""
+    """Nominal sample rate from timestamps (median period, robust to gaps and jitter), to 0.01 Hz:
+    differences of large timestamps carry float noise (100 Hz reads 100.00000000000213), and the rate
+    sizes filters and windows, so a recording and its live stream must agree on it exactly."""
     if len(t_s) < 2:
         return 100.0
     period = float(np.median(np.diff(t_s)))
-    return 1.0 / period if period > 0 else 100.0
+    return round(1.0 / period, 2) if period > 0 else 100.0
 
 
 @dataclass(frozen=True)
