@@ -211,6 +211,18 @@ def test_a_slow_cruise_is_not_taken_for_rest() -> None:
     assert still[batch.t_s > 8.0].all() and still[(batch.t_s > 0.5) & (batch.t_s < 1.9)].all()
 
 
+def test_position_integrates_the_reported_velocity_across_packet_boundaries() -> None:
+    # Position is the trapezoid integral of the (detrended) velocity the tracker reports, at every
+    # sample: at a packet's first sample too, or each packet boundary adds a drift-sized step.
+    sim = simulate_set("back-squat", "4040", reps=3, placement="bar", rate_hz=100, seed=1)
+    tracker = MotionTracker(get_exercise("back-squat"), "bar",
+                            TrackerSettings(sample_rate_hz=100, cycle_s=8.0))
+    frame = MotionFrame.concat([tracker.update(part) for part in sim.batch.chunks(7)])
+    step = np.diff(frame.position)
+    trapezoid = 0.5 * (frame.velocity[1:] + frame.velocity[:-1]) * np.diff(frame.t_s)
+    assert np.abs(step - trapezoid).max() < 1e-9
+
+
 def test_a_cruise_slower_than_the_drift_tolerance_is_not_rest_once_the_set_shows_its_speeds() -> None:
     """A 0.055 m/s eccentric cruise lasting 5 s: the integrated speed tolerated at rest grows with the
     time since the last rest and would reach 0.055 m/s. Once the set has shown movements peaking at

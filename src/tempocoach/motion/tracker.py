@@ -122,6 +122,7 @@ class MotionTracker:
         self._rest_samples_seen = 0
         self._pending_rest: list[tuple[FloatArray, FloatArray]] = []
         self._vel = np.zeros(3)  # raw integrated earth-frame velocity, zeroed at rest
+        self._vel_detrended = np.zeros(3)  # the last sample's detrended velocity (positions integrate it)
         self._pos = np.zeros(3)  # integrated from the detrended velocity
         self._pos_at_rest = np.zeros(3)
         self._a_prev = np.zeros(3)
@@ -234,7 +235,7 @@ class MotionTracker:
         pos = np.empty((n, 3))
         rest = np.zeros(n, dtype=bool)
         v, p, a_prev = self._vel.copy(), self._pos.copy(), self._a_prev
-        v_out_prev = v.copy()
+        v_out_prev = self._vel_detrended.copy()
         recent_t = np.concatenate([self._recent_t, t])
         recent_acc = np.concatenate([self._recent_acc, acc])
         recent_dev = np.concatenate([self._recent_dev, dev])
@@ -294,7 +295,7 @@ class MotionTracker:
                                   axis=0)
             vel[lo:hi], pos[lo:hi] = v_out, p_run
             v, p, a_prev, v_out_prev = v_run[-1].copy(), p_run[-1].copy(), a[-1], v_out[-1].copy()
-        self._vel, self._pos, self._a_prev = v, p, a_prev.copy()
+        self._vel, self._pos, self._a_prev, self._vel_detrended = v, p, a_prev.copy(), v_out_prev
         keep = recent_t > recent_t[-1] - RECENT_S
         self._recent_t, self._recent_acc = recent_t[keep], recent_acc[keep]
         self._recent_dev, self._recent_dt = recent_dev[keep], recent_dt[keep]
