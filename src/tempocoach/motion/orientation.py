@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import imufusion
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
-from scipy.spatial.transform import Rotation
 
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
@@ -64,8 +63,20 @@ def _level_quaternion(acc: FloatArray) -> tuple[float, float, float, float]:
 
 
 def rotation_matrices(quaternions: FloatArray) -> FloatArray:
-    """Sensor-to-earth rotation matrices, shape (n, 3, 3), from Fusion's unit quaternions (w, x, y, z)."""
-    return np.asarray(Rotation.from_quat(quaternions[:, [1, 2, 3, 0]]).as_matrix())  # scipy: scalar last
+    """Sensor-to-earth rotation matrices, shape (n, 3, 3), from Fusion's unit quaternions (w, x, y, z)
+    (the standard formula, as Fusion's own FusionQuaternionToMatrix)."""
+    w, x, y, z = quaternions.T
+    out = np.empty((len(quaternions), 3, 3))
+    out[:, 0, 0] = 1 - 2 * (y * y + z * z)
+    out[:, 0, 1] = 2 * (x * y - w * z)
+    out[:, 0, 2] = 2 * (x * z + w * y)
+    out[:, 1, 0] = 2 * (x * y + w * z)
+    out[:, 1, 1] = 1 - 2 * (x * x + z * z)
+    out[:, 1, 2] = 2 * (y * z - w * x)
+    out[:, 2, 0] = 2 * (x * z - w * y)
+    out[:, 2, 1] = 2 * (y * z + w * x)
+    out[:, 2, 2] = 1 - 2 * (x * x + y * y)
+    return out
 
 
 class OrientationFilter:

@@ -32,7 +32,7 @@ import numpy as np
 from tempocoach.events import MotionFrame, RotationTrace, TrackTrace
 from tempocoach.exercises import Exercise
 from tempocoach.motion.calibration import AccelerometerBias
-from tempocoach.motion.filters import AxisLearner, CycleDetrend, Lowpass, RestWindow
+from tempocoach.motion.filters import AxisLearner, CycleDetrend, Lowpass, RestWindow, row_norms
 from tempocoach.motion.orientation import GravityFrame, OrientationFilter, OrientationSettings
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
 
@@ -162,7 +162,7 @@ class MotionTracker:
         both_lp = self._motion_lp(np.hstack([acc, gyr]))
         acc_lp, gyr_lp = both_lp[:, :3], both_lp[:, 3:]
         candidate_rest = self._rest_window(self._quiet(t, dt, acc, acc_lp, gyr_lp, gyr))
-        vel, pos, rest = self._integrate(t, dt, acc, np.linalg.norm(acc_lp[:, self._axes], axis=1),
+        vel, pos, rest = self._integrate(t, dt, acc, row_norms(acc_lp[:, self._axes]),
                                          candidate_rest)
         self._learn_at_rest(t, force, batch.gyr_radps, batch.acc_mps2, rest)
         self._t_prev = float(t[-1])
@@ -185,19 +185,19 @@ class MotionTracker:
         # A slow start is quiet on every sensor, but its speed still builds up: the velocity gained
         # over the last half second must be small too.
         gain = self._recent_velocity_gain(t, dt, acc)
-        quiet = (np.linalg.norm(acc_lp[:, axes], axis=1) < s.rest_acc_mps2) & (
-            np.linalg.norm(gain[:, axes], axis=1) < s.rest_speed_mps
+        quiet = (row_norms(acc_lp[:, axes]) < s.rest_acc_mps2) & (
+            row_norms(gain[:, axes]) < s.rest_speed_mps
         )
         slow = self._motion_slow(np.hstack([acc, gyr_raw]))
         change = acc_lp - slow[:, :3]
         if self._lost() or not self._offset_known:
             # The offset is unknown or wrong (the sensor turned over): judge quiet on change alone.
-            quiet |= np.linalg.norm(change[:, axes], axis=1) < s.rest_acc_mps2
-        still_gyro = np.linalg.norm(gyr_lp, axis=1) < s.rest_gyr_radps
+            quiet |= row_norms(change[:, axes]) < s.rest_acc_mps2
+        still_gyro = row_norms(gyr_lp) < s.rest_gyr_radps
         if not self._gyro_bias_known:
             # A cheap gyro can sit 0.1-0.25 rad/s off zero until its bias is learned at a rest, and
             # that rest must be allowed to happen: judge the gyro on change too.
-            still_gyro |= np.linalg.norm(gyr_lp - slow[:, 3:], axis=1) < s.rest_gyr_radps
+            still_gyro |= row_norms(gyr_lp - slow[:, 3:]) < s.rest_gyr_radps
         return np.asarray(quiet & still_gyro)
 
     def _recent_velocity_gain(self, t: FloatArray, dt: FloatArray, acc: FloatArray) -> FloatArray:
@@ -222,7 +222,7 @@ class MotionTracker:
         # have built up past that, and rest must still be found.
         cap = np.where(since_rest_s < self.settings.cycle_s, self._max_rest_speed, MAX_REST_SPEED_TOLERANCE)
         tolerance = np.minimum(cap, growing)
-        return np.asarray(np.linalg.norm(v[:, self._axes], axis=1) < tolerance)
+        return np.asarray(row_norms(v[:, self._axes]) < tolerance)
 
     # -- integration ----------------------------------------------------------------------------
     def _integrate(
@@ -425,7 +425,7 @@ class MotionTracker:
         if direction == "down":
             return -pos[:, 2], -vel[:, 2], -acc[:, 2]
         # Horizontal: the principal horizontal axis of the motion, signed by the first real move.
-        moving = np.linalg.norm(acc_lp[:, :2], axis=1) > 0.05
+        moving = row_norms(acc_lp[:, :2]) > 0.05
         axis = self._horizontal_axis.learn(acc_lp[moving, :2])
         position, velocity = self._apply_first_move_sign(pos[:, :2] @ axis, vel[:, :2] @ axis, 0.05)
         return position, velocity, self._first_move_sign * (acc[:, :2] @ axis)
@@ -435,7 +435,7 @@ class MotionTracker:
         # The axis is learned from the low-passed gyro: a forearm that twitches about its own length
         # can turn faster than a slow curl turns the elbow, but it goes back and forth.
         smooth = self._axis_lp(gyr)
-        fast = np.linalg.norm(smooth, axis=1) > self.settings.axis_min_rate_radps
+        fast = row_norms(smooth) > self.settings.axis_min_rate_radps
         axis = self._rotation_axis.learn(smooth[fast])
         rate = gyr @ axis
         rate[rest] = 0.0
