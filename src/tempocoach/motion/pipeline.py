@@ -19,7 +19,7 @@ import numpy as np
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
-from tempocoach.motion.orientation import needs_gravity_frame
+from tempocoach.motion.orientation import OrientationSettings, needs_gravity_frame
 from tempocoach.motion.refine import (
     RefineSettings,
     about_set_axis,
@@ -34,6 +34,8 @@ from tempocoach.sensors.base import ImuBatch, estimate_rate_hz
 from tempocoach.tempo import TempoCode
 
 BLOCK_S = 0.05  # the core's step; samples wait at most this long for their block
+# The first step is longer: the AHRS levels its starting attitude from the first step's samples.
+FIRST_STEP_S = OrientationSettings.level_window_s
 RATE_SAMPLES = 8  # samples needed to estimate an unknown rate
 
 
@@ -73,19 +75,24 @@ class MotionPipeline:
     def update(self, batch: ImuBatch) -> list[PhaseEvent]:
         """Take a packet of any size; step the core over every whole block now complete."""
         self._hold(batch)
+        events: list[PhaseEvent] = []
         if self._tracker is None:
             if self._rate_hz is None and self._held_count < RATE_SAMPLES:
                 return []  # the rate is learned from the first few samples
             held = self._take_held()
             self._rate_hz = self._rate_hz or estimate_rate_hz(held.t_s)
-            self._start(self._rate_hz, held)
             self._held, self._held_count = [held], len(held)
+            first = max(1, round(FIRST_STEP_S * self._rate_hz))
+            if len(held) < first:
+                return []
+            self._start(self._rate_hz, held)
+            self._held, self._held_count = [held.slice(first, len(held))], len(held) - first
+            events += self._step(held.slice(0, first))
         if self._held_count < self._block:
-            return []
+            return events
         held = self._take_held()
         whole = len(held) - len(held) % self._block
         self._held, self._held_count = [held.slice(whole, len(held))], len(held) - whole
-        events: list[PhaseEvent] = []
         for lo in range(0, whole, self._block):
             events += self._step(held.slice(lo, lo + self._block))
         return events
