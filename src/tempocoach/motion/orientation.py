@@ -16,7 +16,7 @@ import imufusion
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
+from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch, time_steps
 
 _DEG_PER_RAD = 180.0 / math.pi
 BIAS_UPDATE_S = 0.5  # the gyro bias is updated from this much evidence at a time
@@ -138,7 +138,7 @@ class OrientationFilter:
             # accelerometer rejected from then on.
             self._ahrs.set_quaternion(np.array(_level_quaternion(acc_g[:k].mean(axis=0))))
             self._levelled = True
-        dts = np.diff(batch.t_s, prepend=batch.t_s[0] if self._last_t_s is None else self._last_t_s)
+        dts = time_steps(batch.t_s, self._last_t_s)
         if self._last_t_s is None:
             dts[0] = self._nominal_dt_s
         ahrs = self._ahrs

@@ -34,7 +34,7 @@ from tempocoach.exercises import Exercise
 from tempocoach.motion.calibration import AccelerometerBias
 from tempocoach.motion.filters import AxisLearner, CycleDetrend, Lowpass, RestWindow, row_norms
 from tempocoach.motion.orientation import GravityFrame, OrientationFilter, OrientationSettings
-from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch
+from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch, time_steps
 
 REST_HINT_S = 1.0  # a detector's stop hint holds this long, or until the sensor moves again
 GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
@@ -151,12 +151,12 @@ class MotionTracker:
         # The AHRS gets the gyro with its learned bias removed: a biased gyro tilts the earth frame.
         gyr = batch.gyr_radps - self._gyro_bias
         acc_sensor = batch.acc_mps2 - self._acc_bias.bias_mps2
-        earth = self._orientation.update(ImuBatch(batch.t_s, acc_sensor, gyr, None, batch.meta))
+        earth = self._orientation.update(batch.with_samples(batch.t_s, acc_sensor, gyr))
         force = earth.specific_force_earth_mps2
         t = batch.t_s
         if not self._offset_known:
             self._offset_from_mean(t, force)
-        dt = np.diff(t, prepend=t[0] if self._t_prev is None else self._t_prev)
+        dt = time_steps(t, self._t_prev)
         acc = force - self._acc_offset
         # One filter call for both sensors: the per-call overhead dominates at packet sizes.
         both_lp = self._motion_lp(np.hstack([acc, gyr]))

@@ -16,6 +16,16 @@ FloatArray = npt.NDArray[np.float64]
 STANDARD_GRAVITY = 9.80665  # m/s^2 per g
 
 
+def time_steps(t_s: FloatArray, previous_t_s: float | None) -> FloatArray:
+    """Each sample's time since the one before it (the first's since previous_t_s, or 0 without one):
+    np.diff with prepend, without its per-call cost."""
+    steps = np.empty(len(t_s))
+    if len(t_s):
+        steps[0] = t_s[0] - (t_s[0] if previous_t_s is None else previous_t_s)
+        np.subtract(t_s[1:], t_s[:-1], out=steps[1:])
+    return steps
+
+
 def estimate_rate_hz(t_s: np.ndarray) -> float:
     """Nominal sample rate from timestamps (median period, robust to gaps and jitter), to 0.01 Hz:
     differences of large timestamps carry float noise (100 Hz reads 100.00000000000213), and the rate
@@ -88,9 +98,20 @@ class ImuBatch:
 
     def slice(self, start: int, stop: int) -> ImuBatch:
         mag = self.mag_ut[start:stop] if self.mag_ut is not None else None
-        return ImuBatch(
-            self.t_s[start:stop], self.acc_mps2[start:stop], self.gyr_radps[start:stop], mag, self.meta
+        return self.with_samples(
+            self.t_s[start:stop], self.acc_mps2[start:stop], self.gyr_radps[start:stop], mag
         )
+
+    def with_samples(self, t_s: FloatArray, acc_mps2: FloatArray, gyr_radps: FloatArray,
+                     mag_ut: FloatArray | None = None) -> ImuBatch:
+        """A batch of samples derived from this one (a slice, or corrected readings at the same
+        times), without checking again what this batch's checks already proved: the motion core
+        makes one per 50 ms step."""
+        batch = object.__new__(ImuBatch)
+        for name, value in (("t_s", t_s), ("acc_mps2", acc_mps2), ("gyr_radps", gyr_radps),
+                            ("mag_ut", mag_ut), ("meta", self.meta)):
+            object.__setattr__(batch, name, value)
+        return batch
 
     def chunks(self, n_samples: int) -> list[ImuBatch]:
         """Split into consecutive batches of at most n_samples (a file replayed as packets)."""
