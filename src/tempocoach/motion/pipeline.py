@@ -56,7 +56,7 @@ class MotionPipeline:
         self._tracker: MotionTracker | None = None
         self._detector: RepDetector | None = None
         self._frames: list[MotionFrame] = []
-        self._held: list[ImuBatch] = []  # samples not yet stepped: fewer than a block
+        self._held: list[ImuBatch] = []  # samples not yet stepped (less than a step's worth)
         self._held_count = 0
         self._block = 0  # samples per step, once the rate is known
         self._last_t_s: float | None = None
@@ -81,18 +81,18 @@ class MotionPipeline:
                 return []  # the rate is learned from the first few samples
             held = self._take_held()
             self._rate_hz = self._rate_hz or estimate_rate_hz(held.t_s)
-            self._held, self._held_count = [held], len(held)
             first = max(1, round(FIRST_STEP_S * self._rate_hz))
             if len(held) < first:
+                self._put_back(held)
                 return []
             self._start(self._rate_hz, held)
-            self._held, self._held_count = [held.slice(first, len(held))], len(held) - first
+            self._put_back(held.slice(first, len(held)))
             events += self._step(held.slice(0, first))
         if self._held_count < self._block:
             return events
         held = self._take_held()
         whole = len(held) - len(held) % self._block
-        self._held, self._held_count = [held.slice(whole, len(held))], len(held) - whole
+        self._put_back(held.slice(whole, len(held)))
         for lo in range(0, whole, self._block):
             events += self._step(held.slice(lo, lo + self._block))
         return events
@@ -126,6 +126,10 @@ class MotionPipeline:
         held = ImuBatch.concat(self._held)
         self._held, self._held_count = [], 0
         return held
+
+    def _put_back(self, held: ImuBatch) -> None:
+        """Samples taken but not stepped (already checked against time running backwards)."""
+        self._held, self._held_count = [held], len(held)
 
     def _step(self, block: ImuBatch) -> list[PhaseEvent]:
         assert self._tracker is not None and self._detector is not None
