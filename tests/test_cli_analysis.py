@@ -11,9 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
+from tempocoach.commands.demo import DetectorView
+from tempocoach.events import Phase, PhaseEvent
 from tempocoach.sensors.files import write_recording
 from tempocoach.sensors.simulator import simulate_set
+from tempocoach.tempo import parse_tempo
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,3 +97,15 @@ def test_demo_coaches_a_set_over_the_emulated_sensor_and_writes_its_outputs(tmp_
     with wave.open(str(out / "demo.wav")) as wav:
         frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
     assert frames.size > 0 and np.abs(frames).max() > 1000  # the coach really spoke
+
+
+def test_the_demo_view_says_when_the_detector_starts_a_phase_over() -> None:
+    console = Console(record=True, width=120)
+    view = DetectorView(console, parse_tempo("31X0"), planned_reps=5)
+    view.event(PhaseEvent("phase", 1, 2.0, 2.04, phase=Phase.ECCENTRIC))
+    view.event(PhaseEvent("phase", 1, 5.0, 5.03, phase=Phase.ECCENTRIC))  # the first was a walk-out dip
+    view.event(PhaseEvent("phase", 1, 8.0, 8.05, phase=Phase.BOTTOM_PAUSE))
+    lines = console.export_text().splitlines()
+    assert lines[0].endswith("seen 40 ms after it began")
+    assert lines[1].endswith("seen 30 ms after it began again")
+    assert lines[2].endswith("seen 50 ms after it began")

@@ -73,10 +73,14 @@ class DetectorView:
     def event(self, event: PhaseEvent) -> None:
         late_ms = 1000 * (event.detected_s - event.start_s)
         if event.kind == "phase" and event.phase is not None:
+            # The same phase of the same rep again: what came before was not that rep (a walk-out
+            # dip, a false start) and the detector starts it over from here.
+            again = self._current is not None and self._current[:2] == (event.rep_index, event.phase)
             self._current = (event.rep_index, event.phase, event.start_s)
+            began = "began again" if again else "began"
             self.console.print(
                 Text(f"  detector: rep {event.rep_index} {PHASE_WORDS[event.phase]} "
-                     f"(target {self._target(event.phase)}), seen {late_ms:.0f} ms after it began",
+                     f"(target {self._target(event.phase)}), seen {late_ms:.0f} ms after it {began}",
                      style="dim")
             )
         elif event.kind == "rep" and event.rep is not None:
