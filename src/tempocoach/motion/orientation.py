@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import imufusion
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
 
+from tempocoach.motion.filters import Lowpass
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch, time_steps
 
 _DEG_PER_RAD = 180.0 / math.pi
@@ -173,17 +173,14 @@ class GravityFrame:
     barely turn; the horizontal axes are reported as zero."""
 
     def __init__(self, sample_rate_hz: float, cutoff_hz: float = 0.4) -> None:
-        self._sos = butter(2, cutoff_hz, fs=sample_rate_hz, output="sos")
-        self._zi: FloatArray | None = None
+        self._lowpass = Lowpass(cutoff_hz, sample_rate_hz, 3)
 
     def update(self, batch: ImuBatch) -> EarthFrame:
         acc = batch.acc_mps2
         n = len(batch)
         if n == 0:
             return EarthFrame(batch.t_s, np.zeros((0, 3)), np.zeros((0, 3)))
-        if self._zi is None:
-            self._zi = sosfilt_zi(self._sos)[:, :, None] * acc[0][None, None, :]
-        slow, self._zi = sosfilt(self._sos, acc, axis=0, zi=self._zi)
+        slow = self._lowpass(acc)
         up = slow / np.maximum(np.linalg.norm(slow, axis=1, keepdims=True), 1e-9)
         earth = np.zeros((n, 3))
         earth[:, 2] = np.einsum("ij,ij->i", acc, up)
