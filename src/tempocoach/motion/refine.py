@@ -25,7 +25,7 @@ from scipy.signal import butter, find_peaks, sosfiltfilt
 from tempocoach.events import MotionFrame, Phase, Rep
 from tempocoach.motion.filters import principal_axis
 from tempocoach.motion.tracker import GAP_S, TrackerSettings, lost_excursion_m
-from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, estimate_rate_hz
+from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, estimate_rate_hz, time_steps
 from tempocoach.tempo import TempoCode
 
 
@@ -75,7 +75,7 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 def _velocity_steps(t_s: FloatArray, acc_mps2: FloatArray, gap_s: float) -> FloatArray:
     """Trapezoidal velocity increments; nothing is known across a gap."""
-    dt = np.diff(t_s, prepend=t_s[0])
+    dt = time_steps(t_s, None)
     steps = 0.5 * (acc_mps2 + np.concatenate([acc_mps2[:1], acc_mps2[:-1]])) * dt
     steps[dt > gap_s] = 0.0
     return np.asarray(steps)
@@ -84,7 +84,7 @@ def _velocity_steps(t_s: FloatArray, acc_mps2: FloatArray, gap_s: float) -> Floa
 def _moving_mean(t_s: FloatArray, v: FloatArray, window_s: float) -> FloatArray:
     """Mean of v over a window_s window centred on each sample, slid inwards near the ends so it always
     spans a whole window (a truncated window over real motion does not average to zero)."""
-    dt = np.diff(t_s, prepend=t_s[0])
+    dt = time_steps(t_s, None)
     cum = np.concatenate([[0.0], np.cumsum(v * dt)])
     half = min(window_s, float(t_s[-1] - t_s[0])) / 2
     centre = np.clip(t_s, t_s[0] + half, t_s[-1] - half)
@@ -147,7 +147,7 @@ def sensor_error_fit(t_s: FloatArray, acc_mps2: FloatArray, regressors: FloatArr
     """The accelerometer's errors (see error_regressors), fitted by ridge regression towards a perfect
     sensor from what the lift guarantees: the acceleration is zero at rest, and the velocity is zero
     at every rest and turnaround, so nothing is gained between two of them."""
-    dt = np.diff(t_s, prepend=t_s[0])
+    dt = time_steps(t_s, None)
     rows: list[FloatArray] = []
     rhs: list[float] = []
     for lo, hi in _runs(rest):
@@ -249,17 +249,24 @@ def without_impacts(acc_mps2: FloatArray, rate_hz: float) -> FloatArray:
     return np.where(spike, local, acc_mps2)
 
 
+def zero_phase_lowpass(t_s: FloatArray, x: FloatArray, cutoff_hz: float) -> FloatArray | None:
+    """x (samples along the first axis) low-passed forwards and back, so without lag, at cutoff_hz; None
+    where the stretch is too short (under 32 samples) or sampled too slowly for that cutoff."""
+    rate_hz = estimate_rate_hz(t_s) if len(t_s) >= 32 else 0.0
+    if cutoff_hz >= 0.45 * rate_hz:
+        return None
+    return np.asarray(sosfiltfilt(butter(2, cutoff_hz, fs=rate_hz, output="sos"), x, axis=0))
+
+
 def acceleration_lobes(t_s: FloatArray, acc_mps2: FloatArray, cycle_s: float, rom_m: float) -> list[Lobe]:
     """The broad lobes of acceleration that start, reverse and stop each movement. The accelerometer's
     tilt-dependent errors scale these lobes but barely move them, so they hold where the integrated
     velocity has drifted."""
     cutoff_hz = float(np.clip(3.0 / max(cycle_s, 1e-3), 0.3, 1.5))
-    rate_hz = estimate_rate_hz(t_s)
-    if len(t_s) < 32 or cutoff_hz >= 0.45 * rate_hz:
+    despiked = without_impacts(acc_mps2, estimate_rate_hz(t_s))
+    smooth = zero_phase_lowpass(t_s, despiked - np.median(despiked), cutoff_hz)
+    if smooth is None:
         return []
-    sos = butter(2, cutoff_hz, fs=rate_hz, output="sos")
-    despiked = without_impacts(acc_mps2, rate_hz)
-    smooth = sosfiltfilt(sos, despiked - np.median(despiked))
     # A sinusoid over the range of motion at the tempo's pace: the size of lobe to expect.
     expected = 0.5 * rom_m * (2 * np.pi / max(cycle_s, 1e-3)) ** 2
     # A lobe stands out from its neighbours and lies on its own side of zero: a pause between the
@@ -311,10 +318,9 @@ def steady_between_lobes(t_s: FloatArray, acc_mps2: FloatArray, lobes: list[Lobe
     hide the pause the way it hides it from the live tracker. (Where no pause is programmed, two lobes
     of one sign are more often a wobble in a slow movement than a pause.)"""
     out = np.zeros(len(t_s), dtype=bool)
-    rate_hz = estimate_rate_hz(t_s)
-    if len(t_s) < 32 or lowpass_hz >= 0.45 * rate_hz:
+    smooth = zero_phase_lowpass(t_s, acc_mps2, lowpass_hz)
+    if smooth is None:
         return out
-    smooth = sosfiltfilt(butter(2, lowpass_hz, fs=rate_hz, output="sos"), acc_mps2)
     for i, j, sign in brake_push_pairs(lobes):
         if sign not in paused_signs:
             continue
@@ -476,7 +482,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
             break
         rest = rest | found
         v = velocity_between_rests(t_s, steps, rest | anchors, cycle_s, frame.velocity, s)
-    dt = np.diff(t_s, prepend=t_s[0])
+    dt = time_steps(t_s, None)
     position = np.cumsum(0.5 * (v + np.concatenate([v[:1], v[:-1]])) * dt)
     wandered_m = float(np.ptp(position))
     if wandered_m > lost_excursion_m(rom_m) and wandered_m > float(np.ptp(frame.position)):
@@ -499,7 +505,7 @@ def with_tempo_sign(frame: MotionFrame, tempo: TempoCode, reps: list[Rep], faste
         expected = -1.0
     else:
         return frame
-    dt = np.diff(frame.t_s, prepend=frame.t_s[0])
+    dt = time_steps(frame.t_s, None)
     inside = np.ones(len(frame), dtype=bool)
     if len(reps) >= 2:
         inside = (frame.t_s >= reps[0].start_s) & (frame.t_s <= reps[-1].end_s)
@@ -538,10 +544,8 @@ def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_ra
     live = with_final_sign(frame) or frame
     unchanged = live if live is not frame else None
     trace = frame.rotation
-    rate_hz = estimate_rate_hz(frame.t_s) if len(frame) >= 32 else 0.0
-    if trace is None or lowpass_hz >= 0.45 * rate_hz:
+    if trace is None or (smooth := zero_phase_lowpass(frame.t_s, trace.gyro_radps, lowpass_hz)) is None:
         return unchanged
-    smooth = sosfiltfilt(butter(2, lowpass_hz, fs=rate_hz, output="sos"), trace.gyro_radps, axis=0)
     turning = smooth[np.linalg.norm(smooth, axis=1) > min_rate_radps]
     if len(turning) < 3:
         return unchanged
@@ -561,7 +565,7 @@ def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_ra
     agree = slice(settled, None) if settled < len(frame) else span
     if float((trace.gyro_radps[agree] @ axis) @ live.velocity[agree]) < 0.0:
         rate = -rate
-    dt = np.diff(frame.t_s, prepend=frame.t_s[0])[span]
+    dt = time_steps(frame.t_s, None)[span]
     position = live.position.copy()
     position[span] = position[first] + np.cumsum(rate * dt) - rate[0] * dt[0]
     if settled < len(frame):
