@@ -340,6 +340,22 @@ def test_trusted_rests_tell_a_pause_from_a_slow_cruise(slow_set: tuple[Lift, Lob
     assert trusted_rests(t, wide, lobes, span, 0.15, {1: 4.0, -1: 4.0})[wide].all()
 
 
+def test_a_pause_ending_just_before_its_push_lobe_is_trusted_whole() -> None:
+    """A 31X0 Romanian deadlift: the brake into the bottom pause and the push out of it are lobes of
+    one sign, and the push's middle lies 0.1 s after the pause's quiet ends, within the lobe
+    tolerance. The pause is no stretch held around that lobe (it lies to one side of it): it lies
+    between a brake and a push, and is a rest whole."""
+    t = np.arange(0.0, 20.0, 1.0 / RATE_HZ)
+    at = lambda s: int(np.searchsorted(t, s))  # noqa: E731
+    lobes = [(at(8.34), -1), (at(10.43), 1), (at(11.97), 1), (at(12.73), -1)]
+    pause = _mask(t, [(10.81, 11.87)])
+    out = trusted_rests(t, pause, lobes, (0.7, 19.0), 0.15, {1: 1.5, -1: 0.0})
+    assert out[pause].all()
+    # The same quiet between a push and a brake of opposite signs (a slow cruise) is still no rest.
+    cruise = [(at(8.34), -1), (at(10.43), 1), (at(11.97), -1), (at(12.73), 1)]
+    assert not trusted_rests(t, pause, cruise, (0.7, 19.0), 0.15, {1: 1.5, -1: 0.0}).any()
+
+
 def test_reversal_anchors_pin_slow_reversals_but_not_a_sticking_point(slow_set: tuple[Lift, Lobes]) -> None:
     lift, lobes = slow_set
     t, s = lift.t_s, lift.starts

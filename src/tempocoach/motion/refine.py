@@ -391,11 +391,16 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
         first_inside = int(np.searchsorted(lobe_t, t_s[lo] - tolerance_s))
         first_after = int(np.searchsorted(lobe_t, t_s[hi - 1] + tolerance_s, side="right"))
         holds_lobe = first_after > first_inside
+        # Lobes strictly before and after the stretch: a brake just before a pause, or the push just
+        # after it, may lie within tolerance of the pause without being held by it.
+        before = int(np.searchsorted(lobe_t, t_s[lo]))
+        between_brake_and_push = (before == int(np.searchsorted(lobe_t, t_s[hi - 1], side="right"))
+                                  and 0 < before < len(lobes) and signs[before - 1] == signs[before])
         if span is None:
             outside = first_inside == 0 or first_after == len(lobes)
         else:
             outside = t_s[hi - 1] < span[0] or t_s[lo] > span[1]
-        if outside:
+        if outside or between_brake_and_push:
             out[lo:hi] = True
         elif holds_lobe:
             # A pause is centred on its reversal; quiet that runs on to one side is the next
