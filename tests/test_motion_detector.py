@@ -351,6 +351,24 @@ def test_a_horizontal_rotation_lifts_first_move_is_read_as_it_starts() -> None:
     np.testing.assert_allclose(velocity[t > 2.3], -turning[t > 2.3], atol=0.05)
 
 
+def test_a_steady_slow_turn_is_no_rest_before_the_gyro_bias_is_known() -> None:
+    """A lifter who never kept still before the set (no rest has taught the gyro's bias) lowers a cable
+    fly's arms at a steady 0.45 rad/s for 5 s. The gyro is judged on change until its bias is known,
+    and a steady turn does not change; but no gyro's bias is that large: it is a slow cruise."""
+    rate_hz = 100.0
+    t = np.arange(0.0, 6.0, 1.0 / rate_hz)
+    turning = 0.45 * np.clip(t / 0.5, 0.0, 1.0)
+    rng = np.random.default_rng(3)
+    gyr = np.column_stack([np.zeros(len(t)), np.zeros(len(t)), turning]) + rng.normal(0, 0.003, (len(t), 3))
+    acc = np.tile([0.0, 0.0, STANDARD_GRAVITY], (len(t), 1)) + rng.normal(0, 0.01, (len(t), 3))
+    tracker = MotionTracker(get_exercise("cable-fly"), "wrist", TrackerSettings(sample_rate_hz=rate_hz))
+    frames = [tracker.update(part) for part in ImuBatch(t, acc, gyr).chunks(5)]
+    still = np.concatenate([f.still for f in frames])
+    velocity = np.concatenate([f.velocity for f in frames])
+    assert not still[t > 0.5].any()  # (it may start from rest)
+    np.testing.assert_allclose(np.abs(velocity[t > 1.0]), 0.45, atol=0.02)
+
+
 @pytest.mark.parametrize(("exercise", "tempo", "rate_hz", "seed"), [
     # The walk-out ends in a short step: the speed rest is entered at, over a short movement, once
     # passed for a 0.07 m/s^2 accelerometer offset and every eccentric drifted past the threshold.

@@ -47,6 +47,7 @@ ONSET_SETTLE_S = 0.3  # rest samples this close to a rest's end are not used for
 GRAVITY_AT_REST = np.array([0.0, 0.0, STANDARD_GRAVITY])
 MAX_ACC_OFFSET_MPS2 = 1.0
 GYRO_STEADY_RADPS = 0.06  # a rest's gyro varies less than this when it is truly still
+MAX_GYRO_BIAS_RADPS = 0.25  # an uncalibrated MEMS gyro (a Feather nRF52840's) reads up to this at rest
 GYRO_BIAS_MIN_SAMPLES = 20
 STILL_TILT_NOISE_RAD = 0.004  # gravity's direction wanders this much at rest (noise, tremor)
 AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers
@@ -196,8 +197,10 @@ class MotionTracker:
         still_gyro = row_norms(gyr_lp) < s.rest_gyr_radps
         if not self._gyro_bias_known:
             # A cheap gyro can sit 0.1-0.25 rad/s off zero until its bias is learned at a rest, and
-            # that rest must be allowed to happen: judge the gyro on change too.
-            still_gyro |= row_norms(gyr_lp - slow[:, 3:]) < s.rest_gyr_radps
+            # that rest must be allowed to happen: judge the gyro on change too. No bias is larger than
+            # MAX_GYRO_BIAS_RADPS, though: a steady turn faster than that is a slow movement's cruise.
+            still_gyro |= (row_norms(gyr_lp - slow[:, 3:]) < s.rest_gyr_radps) & (
+                row_norms(gyr_lp) < s.rest_gyr_radps + MAX_GYRO_BIAS_RADPS)
         return np.asarray(quiet & still_gyro)
 
     def _recent_velocity_gain(self, t: FloatArray, dt: FloatArray, acc: FloatArray) -> FloatArray:
