@@ -24,6 +24,7 @@ from tempocoach.motion.refine import (
     RefineSettings,
     about_set_axis,
     drop_edge_outliers,
+    fits_sensor_errors,
     quietest_middle,
     refine_translation,
     separate_sets,
@@ -202,10 +203,24 @@ class MotionPipeline:
                                     tracking.axis_min_rate_radps)
         else:
             settings = RefineSettings(rest_window_s=self._tracker.settings.rest_window_s)
-            better = refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4, settings=settings,
-                                        vertical=self.exercise.concentric != "horizontal",
-                                        ahrs=not self._tracker.settings.gravity_frame,
-                                        eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)
+            vertical = self.exercise.concentric != "horizontal"
+            ahrs = not self._tracker.settings.gravity_frame
+
+            def refined(fit_errors: bool) -> MotionFrame | None:
+                return refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4, settings=settings,
+                                          vertical=vertical, ahrs=ahrs, fit_errors=fit_errors,
+                                          eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)
+
+            better = refined(True)
+            if better is not None and fits_sensor_errors(self.tempo, vertical, ahrs, settings):
+                # The error fit can explain a lift away where the sensor tilts in step with it (a bar
+                # on the hips): the reading that finds more reps wins.
+                plain = refined(False)
+                if plain is not None:
+                    with_fit, without = self._sets_in(better), self._sets_in(plain)
+                    if sum(map(len, without)) > sum(map(len, with_fit)):
+                        return without, plain
+                    return with_fit, better
             if self.exercise.concentric == "horizontal":
                 # Read the other way round, the live reps are no use: the fresh detector reads it.
                 best = better if better is not None else motion
@@ -213,11 +228,15 @@ class MotionPipeline:
                 better = signed if signed is not best else better
         if better is None:
             return [drop_edge_outliers(live_reps, motion, tempo=self.tempo)], motion
-        detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=better.unit)
-        detector.update(better)
+        return self._sets_in(better), better
+
+    def _sets_in(self, frame: MotionFrame) -> list[list[Rep]]:
+        """The sets a fresh detector finds in a refined frame."""
+        detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=frame.unit)
+        detector.update(frame)
         detector.finish()
-        found = separate_sets(list(detector.reps), better)
-        return [drop_edge_outliers(one_set, better, tempo=self.tempo) for one_set in found], better
+        found = separate_sets(list(detector.reps), frame)
+        return [drop_edge_outliers(one_set, frame, tempo=self.tempo) for one_set in found]
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,

@@ -399,7 +399,7 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
         if span is None:
             outside = first_inside == 0 or first_after == len(lobes)
         else:
-            outside = t_s[hi - 1] < span[0] or t_s[lo] > span[1]
+            outside = t_s[hi - 1] <= span[0] or t_s[lo] >= span[1]
         if outside or between_brake_and_push:
             out[lo:hi] = True
         elif holds_lobe:
@@ -418,9 +418,17 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
     return out
 
 
+def fits_sensor_errors(tempo: TempoCode, vertical: bool, ahrs: bool, settings: RefineSettings | None = None
+                       ) -> bool:
+    """Does refine_translation fit the accelerometer's errors (when allowed to) for this lift?"""
+    s = settings or RefineSettings()
+    slowest_phase_s = max(tempo.nominal_s(Phase.ECCENTRIC), tempo.nominal_s(Phase.CONCENTRIC))
+    return slowest_phase_s >= s.fit_phase_s and vertical and ahrs
+
+
 def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, vertical: bool, ahrs: bool,
-                       eccentric_first: bool = True, settings: RefineSettings | None = None
-                       ) -> MotionFrame | None:
+                       eccentric_first: bool = True, settings: RefineSettings | None = None,
+                       fit_errors: bool = True) -> MotionFrame | None:
     """The frame with refined velocity, position and rests; None when the frame lacks what refinement
     needs (no trace, or no rest anywhere to anchor the velocity) or refinement fared worse than the
     live estimate (its position wandered off further than any lift goes).
@@ -445,7 +453,7 @@ def refine_translation(frame: MotionFrame, tempo: TempoCode, rom_m: float, verti
     span: Span | None = None
     longest_pause_s: dict[int, float] | None = None
     slow = slowest_phase_s >= s.cruise_phase_s
-    fit_sensor_errors = slowest_phase_s >= s.fit_phase_s and vertical and ahrs
+    fit_sensor_errors = fit_errors and fits_sensor_errors(tempo, vertical, ahrs, s)
     if slow:
         # Phases this slow cruise at constant speed, which the live tracker may have taken for rest,
         # and their accelerations are small enough for the accelerometer's errors to matter.
