@@ -212,15 +212,13 @@ class MotionPipeline:
                                           eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)
 
             better = refined(True)
-            if better is not None and fits_sensor_errors(self.tempo, vertical, ahrs, settings):
+            if fits_sensor_errors(self.tempo, vertical, ahrs, settings):
                 # The error fit can explain a lift away where the sensor tilts in step with it (a bar
-                # on the hips): the reading that finds more reps wins.
-                plain = refined(False)
-                if plain is not None:
-                    with_fit, without = self._sets_in(better), self._sets_in(plain)
-                    if sum(map(len, without)) > sum(map(len, with_fit)):
-                        return without, plain
-                    return with_fit, better
+                # on the hips), or leave its position wandering: the reading that finds more reps wins.
+                readings = [(self._sets_in(frame), frame) for frame in (better, refined(False))
+                            if frame is not None]
+                if readings:
+                    return max(readings, key=lambda reading: sum(map(len, reading[0])))
             if self.exercise.concentric == "horizontal":
                 # Read the other way round, the live reps are no use: the fresh detector reads it.
                 best = better if better is not None else motion
