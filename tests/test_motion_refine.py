@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-from tempocoach.events import ECCENTRIC_FIRST, MotionFrame, PhaseSpan, Rep, RotationTrace, TrackTrace
+from tempocoach.events import ECCENTRIC_FIRST, MotionFrame, Phase, PhaseSpan, Rep, RotationTrace, TrackTrace
 from tempocoach.exercises import get_exercise
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
 from tempocoach.motion.refine import (
@@ -761,3 +761,16 @@ def test_a_lift_the_error_fit_would_explain_away_keeps_its_reps() -> None:
     record = analyze_recording(sim.batch, get_exercise("glute-bridge"), parse_tempo("3110"), "bar")
     assert len(match_reps(record.reps, sim.truth)) >= 5
     assert len(record.reps) <= 7
+
+
+def test_a_horizontal_rotation_lift_is_signed_by_its_tempo_after_the_set() -> None:
+    """A 3010 cable fly: no gravity says which way the arms turn in the concentric, and live took
+    the sign from a first move that went the other way, so every refined rep began with its
+    eccentric read as a concentric. The tempo settles it: the quick movements are the concentrics."""
+    sim = simulate_set("cable-fly", "3010", reps=6, placement="bar", rate_hz=50.0, seed=10211)
+    record = analyze_recording(sim.batch, get_exercise("cable-fly"), parse_tempo("3010"), "bar")
+    pairs = match_reps(record.reps, sim.truth)
+    assert len(pairs) >= 5
+    for found, true in pairs:
+        assert abs(found.start_s - true.start_s) < 0.3
+        assert found.duration_of(Phase.ECCENTRIC) > 2 * found.duration_of(Phase.CONCENTRIC)

@@ -219,11 +219,12 @@ class MotionPipeline:
                             if frame is not None]
                 if readings:
                     return max(readings, key=lambda reading: sum(map(len, reading[0])))
-            if self.exercise.concentric == "horizontal":
-                # Read the other way round, the live reps are no use: the fresh detector reads it.
-                best = better if better is not None else motion
-                signed = with_tempo_sign(best, self.tempo, live_reps)
-                better = signed if signed is not best else better
+        if self.exercise.concentric == "horizontal":
+            # Neither gravity nor the rotation's sense says which way is the concentric: the tempo
+            # may. Read the other way round, the live reps are no use: the fresh detector reads it.
+            best = better if better is not None else motion
+            signed = with_tempo_sign(best, self.tempo, live_reps)
+            better = signed if signed is not best else better
         if better is None:
             return [drop_edge_outliers(live_reps, motion, tempo=self.tempo)], motion
         return self._sets_in(better), better
