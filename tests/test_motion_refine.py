@@ -352,7 +352,7 @@ def test_the_rest_before_a_set_is_trusted_up_to_the_first_push() -> None:
     assert out[before].all()
 
 
-def test_a_pause_ending_just_before_its_push_lobe_is_trusted_whole() -> None:
+def test_a_pause_between_its_brake_and_push_lobes_is_trusted_whole() -> None:
     """A 31X0 Romanian deadlift: the brake into the bottom pause and the push out of it are lobes of
     one sign, and the push's middle lies 0.1 s after the pause's quiet ends, within the lobe
     tolerance. The pause is no stretch held around that lobe (it lies to one side of it): it lies
@@ -366,6 +366,14 @@ def test_a_pause_ending_just_before_its_push_lobe_is_trusted_whole() -> None:
     # The same quiet between a push and a brake of opposite signs (a slow cruise) is still no rest.
     cruise = [(at(8.34), -1), (at(10.43), 1), (at(11.97), -1), (at(12.73), 1)]
     assert not trusted_rests(t, pause, cruise, (0.7, 19.0), 0.15, {1: 1.5, -1: 0.0}).any()
+    # A 4212 bench press: the quiet runs on 0.08 s past the push's middle. Still a pause between a
+    # brake and a push, whole (centred on the push, it kept 0.3 s of a 2.3 s pause).
+    bench = [(at(5.66), -1), (at(8.23), 1), (at(10.86), 1), (at(12.07), -1)]
+    quiet = _mask(t, [(8.62, 10.94)])
+    assert trusted_rests(t, quiet, bench, (5.5, 19.0), 0.15, {1: 3.0, -1: 3.0})[quiet].all()
+    # Where the tempo programs no bottom pause, two lobes of one sign are a wobble: no rest between.
+    unpaused = trusted_rests(t, quiet, bench, (5.5, 19.0), 0.15, {1: 0.0, -1: 0.0})
+    assert unpaused.sum() < 0.2 * quiet.sum()
 
 
 def test_reversal_anchors_pin_slow_reversals_but_not_a_sticking_point(slow_set: tuple[Lift, Lobes]) -> None:

@@ -375,6 +375,24 @@ def outside_set(t_s: FloatArray, rest: np.ndarray, span: Span | None) -> np.ndar
     return out
 
 
+def _between_brake_and_push(t_s: FloatArray, lo: int, hi: int, lobe_t: FloatArray, signs: list[int],
+                            tolerance_s: float, longest_pause_s: dict[int, float] | None
+                            ) -> tuple[int, int] | None:
+    """The part [lo', hi') of the quiet stretch [lo, hi) that lies between a brake and the push after it
+    (two lobes of one sign in a row, within tolerance), where the tempo programs that pause; None if
+    there is none. The brake's or the push's middle may fall just inside the quiet or just outside it:
+    either way the pause is all of the quiet between them, not a stretch centred on one of them."""
+    for k in range(len(signs) - 1):
+        sign = signs[k]
+        if sign != signs[k + 1] or (longest_pause_s is not None and longest_pause_s[sign] <= 0.0):
+            continue
+        if lobe_t[k] < t_s[hi - 1] and lobe_t[k + 1] > t_s[lo]:
+            start = max(lo, int(np.searchsorted(t_s, lobe_t[k] - tolerance_s)))
+            end = min(hi, int(np.searchsorted(t_s, lobe_t[k + 1] + tolerance_s, side="right")))
+            return start, end
+    return None
+
+
 def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], span: Span | None,
                   tolerance_s: float, longest_pause_s: dict[int, float] | None = None) -> np.ndarray:
     """The candidate rests that cannot be a slow cruise. A cruise lies between the push that started
@@ -391,17 +409,15 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
         first_inside = int(np.searchsorted(lobe_t, t_s[lo] - tolerance_s))
         first_after = int(np.searchsorted(lobe_t, t_s[hi - 1] + tolerance_s, side="right"))
         holds_lobe = first_after > first_inside
-        # Lobes strictly before and after the stretch: a brake just before a pause, or the push just
-        # after it, may lie within tolerance of the pause without being held by it.
-        before = int(np.searchsorted(lobe_t, t_s[lo]))
-        between_brake_and_push = (before == int(np.searchsorted(lobe_t, t_s[hi - 1], side="right"))
-                                  and 0 < before < len(lobes) and signs[before - 1] == signs[before])
         if span is None:
             outside = first_inside == 0 or first_after == len(lobes)
         else:
             outside = t_s[hi - 1] <= span[0] or t_s[lo] >= span[1]
-        if outside or between_brake_and_push:
+        paused = _between_brake_and_push(t_s, lo, hi, lobe_t, signs, tolerance_s, longest_pause_s)
+        if outside:
             out[lo:hi] = True
+        elif paused is not None:
+            out[paused[0] : paused[1]] = True
         elif holds_lobe:
             # A pause is centred on its reversal; quiet that runs on to one side is the next
             # movement's slow start, or the last one's slow end.
