@@ -382,14 +382,16 @@ def _between_brake_and_push(t_s: FloatArray, lo: int, hi: int, lobe_t: FloatArra
     (two lobes of one sign in a row, within tolerance), where the tempo programs that pause; None if
     there is none. The brake's or the push's middle may fall just inside the quiet or just outside it:
     either way the pause is all of the quiet between them, not a stretch centred on one of them."""
-    for k in range(len(signs) - 1):
+    # Pairs (k, k + 1) with lobe k before the stretch's end and lobe k + 1 after its start.
+    first = max(int(np.searchsorted(lobe_t, t_s[lo], side="right")) - 1, 0)
+    last = min(int(np.searchsorted(lobe_t, t_s[hi - 1])), len(signs) - 1)
+    for k in range(first, last):
         sign = signs[k]
         if sign != signs[k + 1] or (longest_pause_s is not None and longest_pause_s[sign] <= 0.0):
             continue
-        if lobe_t[k] < t_s[hi - 1] and lobe_t[k + 1] > t_s[lo]:
-            start = max(lo, int(np.searchsorted(t_s, lobe_t[k] - tolerance_s)))
-            end = min(hi, int(np.searchsorted(t_s, lobe_t[k + 1] + tolerance_s, side="right")))
-            return start, end
+        start = max(lo, int(np.searchsorted(t_s, lobe_t[k] - tolerance_s)))
+        end = min(hi, int(np.searchsorted(t_s, lobe_t[k + 1] + tolerance_s, side="right")))
+        return start, end
     return None
 
 
