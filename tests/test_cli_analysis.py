@@ -105,7 +105,9 @@ def test_the_demo_view_says_when_the_detector_starts_a_phase_over() -> None:
     view.event(PhaseEvent("phase", 1, 2.0, 2.04, phase=Phase.ECCENTRIC))
     view.event(PhaseEvent("phase", 1, 5.0, 5.03, phase=Phase.ECCENTRIC))  # the first was a walk-out dip
     view.event(PhaseEvent("phase", 1, 8.0, 8.05, phase=Phase.BOTTOM_PAUSE))
+    view.event(PhaseEvent("phase", 2, 12.2, 12.02, phase=Phase.BOTTOM_PAUSE))  # extrapolated ahead
     lines = console.export_text().splitlines()
     assert lines[0].endswith("seen 40 ms after it began")
     assert lines[1].endswith("seen 30 ms after it began again")
     assert lines[2].endswith("seen 50 ms after it began")
+    assert lines[3].endswith("called 180 ms before it began, as the bar settled")

@@ -78,10 +78,13 @@ class DetectorView:
             again = self._current is not None and self._current[:2] == (event.rep_index, event.phase)
             self._current = (event.rep_index, event.phase, event.start_s)
             began = "began again" if again else "began"
+            # A pause's start is extrapolated to where the settling movement comes to rest, which
+            # may still lie ahead when the detector calls it.
+            timing = (f"seen {late_ms:.0f} ms after it {began}" if late_ms >= 0
+                      else f"called {-late_ms:.0f} ms before it {began}, as the bar settled")
             self.console.print(
                 Text(f"  detector: rep {event.rep_index} {PHASE_WORDS[event.phase]} "
-                     f"(target {self._target(event.phase)}), seen {late_ms:.0f} ms after it {began}",
-                     style="dim")
+                     f"(target {self._target(event.phase)}), {timing}", style="dim")
             )
         elif event.kind == "rep" and event.rep is not None:
             parts = ", ".join(f"{PHASE_WORDS[p.phase]} {p.duration_s:.1f} s" for p in event.rep.phases
