@@ -6,7 +6,7 @@ from __future__ import annotations
 import imufusion
 import numpy as np
 
-from tempocoach.motion.orientation import OrientationFilter, rotation_matrices
+from tempocoach.motion.orientation import OrientationFilter, rotation_matrices, still_start_bias
 from tempocoach.sensors.base import STANDARD_GRAVITY, ImuBatch
 
 
@@ -78,3 +78,26 @@ def test_an_attitude_knocked_out_of_true_recovers_within_the_rejection_timeout()
     assert error_deg[(t > 5.5) & (t < 5.0 + 0.5 * timeout_s)].min() > 30.0  # rejected at first
     assert error_deg[t > 5.0 + 2.0 * timeout_s].max() < 10.0
     assert error_deg[t > t[-1] - 1.0].max() < 1.0
+
+
+def test_a_still_start_teaches_a_cheap_gyros_bias_across_gravity_only() -> None:
+    """0.2 s of a bar at rest, tilted, with a cheap gyro (0.2 rad/s off across gravity, 0.1 about it).
+    The part across gravity is the bias the attitude needs; the part about gravity is unobservable (a
+    hand swaying about the vertical reads the same) and is left alone. A small bias, a moving start or
+    a slow tilting turn teach nothing."""
+    rng = np.random.default_rng(4)
+    n = 20
+    up = np.array([0.0, 0.6, 0.8])
+    across = np.array([0.2, 0.0, 0.0])  # perpendicular to up
+    gyr = across + 0.1 * up + rng.normal(0, 0.005, (n, 3))
+    acc_g = up + rng.normal(0, 0.002, (n, 3))
+    bias = still_start_bias(gyr, acc_g, 0.2)
+    assert bias is not None
+    np.testing.assert_allclose(bias, across, atol=0.01)
+    assert still_start_bias(0.03 * np.ones((n, 3)) + rng.normal(0, 0.005, (n, 3)), acc_g, 0.2) is None
+    assert still_start_bias(gyr + rng.normal(0, 0.3, (n, 3)), acc_g, 0.2) is None  # moving
+    # Turning at 0.2 rad/s across gravity for real: gravity tilts by 0.04 rad over the 0.2 s.
+    angle = 0.2 * np.linspace(0.0, 0.2, n)
+    turning = np.column_stack([np.zeros(n), 0.6 * np.cos(angle) - 0.8 * np.sin(angle),
+                               0.6 * np.sin(angle) + 0.8 * np.cos(angle)])
+    assert still_start_bias(np.tile(across, (n, 1)), turning, 0.2) is None

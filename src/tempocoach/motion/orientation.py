@@ -20,6 +20,10 @@ from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch, time
 
 _DEG_PER_RAD = 180.0 / math.pi
 BIAS_UPDATE_S = 0.5  # the gyro bias is updated from this much evidence at a time
+GYRO_STEADY_RADPS = 0.06  # a still sensor's gyro varies less than this (noise, tremor)
+ACC_STEADY_G = 0.02  # ...and its accelerometer less than this
+STILL_TILT_NOISE_RAD = 0.004  # gravity's direction wanders this much at rest (noise, tremor)
+CHEAP_GYRO_BIAS_RADPS = 0.1  # a still start teaches a bias this large (a hand's sway can pass for less)
 MAX_HOLE_FRACTION = 0.02  # more gaps than this (> 3 periods each) and the gyro cannot be integrated
 
 
@@ -45,6 +49,37 @@ class EarthFrame:
     t_s: FloatArray
     specific_force_earth_mps2: FloatArray
     up_in_sensor: FloatArray
+
+
+def truly_still(gyr_radps: FloatArray, acc: FloatArray, duration_s: float) -> bool:
+    """Is the gyro's mean over these samples a bias, or a slow turn? A turn tilts gravity in the
+    sensor frame by as much as the gyro says; a bias does not. (acc in any unit.)"""
+    half = len(acc) // 2
+    first, second = acc[:half].mean(axis=0), acc[half:].mean(axis=0)
+    cos = float(first @ second) / max(float(np.linalg.norm(first) * np.linalg.norm(second)), 1e-9)
+    tilt_rad = float(np.arccos(np.clip(cos, -1.0, 1.0)))
+    turn_rad = float(np.linalg.norm(gyr_radps.mean(axis=0))) * duration_s / 2
+    return tilt_rad < 0.3 * turn_rad + STILL_TILT_NOISE_RAD
+
+
+def still_start_bias(gyr_radps: FloatArray, acc_g: FloatArray, duration_s: float) -> FloatArray | None:
+    """The gyro's bias, if the stream starts with the sensor still (a bar in the rack, a watch at
+    rest): its mean there. None if the sensor moves. A cheap gyro's bias (up to 0.25 rad/s) left to
+    the integral feedback takes tens of seconds to learn, and meanwhile tilts the attitude by up to
+    the rejection angle."""
+    if len(gyr_radps) < 8 or float(gyr_radps.std(axis=0).max()) >= GYRO_STEADY_RADPS:
+        return None
+    level_g = float(np.linalg.norm(acc_g.mean(axis=0)))
+    if float(acc_g.std(axis=0).max()) >= ACC_STEADY_G or abs(level_g - 1.0) > 0.05:
+        return None
+    # Only the part across gravity: a turn about the vertical (a hand swaying) does not tilt gravity,
+    # so the accelerometer cannot tell it from a bias, and it does not tilt the attitude either.
+    up = acc_g.mean(axis=0) / level_g
+    mean = np.asarray(gyr_radps.mean(axis=0))
+    across = mean - float(mean @ up) * up
+    if float(np.linalg.norm(across)) < CHEAP_GYRO_BIAS_RADPS or not truly_still(gyr_radps, acc_g, duration_s):
+        return None
+    return np.asarray(across)
 
 
 def _level_quaternion(acc: FloatArray) -> tuple[float, float, float, float]:
@@ -130,14 +165,18 @@ class OrientationFilter:
         if n == 0:
             return EarthFrame(batch.t_s, np.empty((0, 3)), np.empty((0, 3)))
         acc_g = batch.acc_mps2 / STANDARD_GRAVITY
-        gyr_dps = (batch.gyr_radps - self.gyro_bias_radps) * _DEG_PER_RAD
         if not self._levelled:
             k = max(1, int(self.settings.level_window_s / self._nominal_dt_s))
+            bias = still_start_bias(batch.gyr_radps[:k], acc_g[:k], k * self._nominal_dt_s)
+            if bias is not None:
+                limit = self.settings.max_gyro_bias_radps
+                self.gyro_bias_radps = np.clip(bias, -limit, limit)
             # Fusion's start-up ramp (high gain, no rejection, ~3 s) is kept: skipping it left the
             # attitude stuck 60 degrees off on an Apple Watch set that starts mid-movement, with the
             # accelerometer rejected from then on.
             self._ahrs.set_quaternion(np.array(_level_quaternion(acc_g[:k].mean(axis=0))))
             self._levelled = True
+        gyr_dps = (batch.gyr_radps - self.gyro_bias_radps) * _DEG_PER_RAD
         dts = time_steps(batch.t_s, self._last_t_s)
         if self._last_t_s is None:
             dts[0] = self._nominal_dt_s

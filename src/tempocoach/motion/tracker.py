@@ -33,7 +33,13 @@ from tempocoach.events import MotionFrame, RotationTrace, TrackTrace
 from tempocoach.exercises import Exercise
 from tempocoach.motion.calibration import AccelerometerBias
 from tempocoach.motion.filters import AxisLearner, CycleDetrend, Lowpass, RestWindow, row_norms
-from tempocoach.motion.orientation import GravityFrame, OrientationFilter, OrientationSettings
+from tempocoach.motion.orientation import (
+    GYRO_STEADY_RADPS,
+    GravityFrame,
+    OrientationFilter,
+    OrientationSettings,
+    truly_still,
+)
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch, time_steps
 
 REST_HINT_S = 1.0  # a detector's stop hint holds this long, or until the sensor moves again
@@ -46,10 +52,8 @@ REST_SHARE_OF_PEAK = 0.35  # ...and once the set shows its slower movement's pea
 ONSET_SETTLE_S = 0.3  # rest samples this close to a rest's end are not used for learning
 GRAVITY_AT_REST = np.array([0.0, 0.0, STANDARD_GRAVITY])
 MAX_ACC_OFFSET_MPS2 = 1.0
-GYRO_STEADY_RADPS = 0.06  # a rest's gyro varies less than this when it is truly still
 MAX_GYRO_BIAS_RADPS = 0.25  # an uncalibrated MEMS gyro (a Feather nRF52840's) reads up to this at rest
 GYRO_BIAS_MIN_SAMPLES = 20
-STILL_TILT_NOISE_RAD = 0.004  # gravity's direction wanders this much at rest (noise, tremor)
 AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers
 OFFSET_MEAN_WINDOW_S = 10.0  # until a rest teaches the offset, the force's mean over this long...
 OFFSET_MEAN_MIN_S = 3.0  # ...once there is this much of it
@@ -409,15 +413,8 @@ class MotionTracker:
                 self._acc_offset = np.array([0.0, 0.0, self._acc_bias.gravity_mps2])
 
     def _truly_still(self, rows: FloatArray) -> bool:
-        """Is the gyro's mean here a bias, or a slow turn? A turn tilts gravity in the sensor frame by
-        as much as the gyro says; a bias does not. (rows: gyro rad/s, then raw accelerometer.)"""
-        half = len(rows) // 2
-        first, second = rows[:half, 3:].mean(axis=0), rows[half:, 3:].mean(axis=0)
-        cos = float(first @ second) / max(float(np.linalg.norm(first) * np.linalg.norm(second)), 1e-9)
-        tilt_rad = float(np.arccos(np.clip(cos, -1.0, 1.0)))
-        duration_s = len(rows) / self.settings.sample_rate_hz
-        turn_rad = float(np.linalg.norm(rows[:, :3].mean(axis=0))) * duration_s / 2
-        return tilt_rad < 0.3 * turn_rad + STILL_TILT_NOISE_RAD
+        """Is the gyro's mean here a bias, or a slow turn? (rows: gyro rad/s, then raw accelerometer.)"""
+        return truly_still(rows[:, :3], rows[:, 3:], len(rows) / self.settings.sample_rate_hz)
 
     # -- signals --------------------------------------------------------------------------------
     def _translation_signal(self, vel: FloatArray, pos: FloatArray, acc: FloatArray, acc_lp: FloatArray
