@@ -101,3 +101,15 @@ def test_a_still_start_teaches_a_cheap_gyros_bias_across_gravity_only() -> None:
     turning = np.column_stack([np.zeros(n), 0.6 * np.cos(angle) - 0.8 * np.sin(angle),
                                0.6 * np.sin(angle) + 0.8 * np.cos(angle)])
     assert still_start_bias(np.tile(across, (n, 1)), turning, 0.2) is None
+
+
+def test_a_bias_the_caller_takes_over_is_not_removed_twice() -> None:
+    """The tracker measured the gyro's bias at a rest and now removes it before the AHRS: the AHRS's
+    own estimate of it (from a still start, or its integral feedback) must give way by that share."""
+    ahrs = OrientationFilter(100.0)
+    ahrs.gyro_bias_radps = np.array([0.2, 0.0, -0.1])
+    ahrs.hand_over_gyro_bias(1.0)
+    np.testing.assert_allclose(ahrs.gyro_bias_radps, 0.0)
+    ahrs.gyro_bias_radps = np.array([0.2, 0.0, -0.1])
+    ahrs.hand_over_gyro_bias(0.25)
+    np.testing.assert_allclose(ahrs.gyro_bias_radps, [0.15, 0.0, -0.075])

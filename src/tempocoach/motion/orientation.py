@@ -160,6 +160,11 @@ class OrientationFilter:
         limit = self.settings.max_gyro_bias_radps
         self.gyro_bias_radps = np.clip(self.gyro_bias_radps + step, -limit, limit)
 
+    def hand_over_gyro_bias(self, share: float) -> None:
+        """The caller now removes `share` of the gyro's bias before this filter sees it (it measured
+        the bias at a rest): drop that share of the bias learned here, or it is removed twice."""
+        self.gyro_bias_radps = self.gyro_bias_radps * (1.0 - share)
+
     def update(self, batch: ImuBatch) -> EarthFrame:
         n = len(batch)
         if n == 0:
@@ -213,6 +218,9 @@ class GravityFrame:
 
     def __init__(self, sample_rate_hz: float, cutoff_hz: float = 0.4) -> None:
         self._lowpass = Lowpass(cutoff_hz, sample_rate_hz, 3)
+
+    def hand_over_gyro_bias(self, share: float) -> None:
+        """No gyro is used here: nothing to hand over."""
 
     def update(self, batch: ImuBatch) -> EarthFrame:
         acc = batch.acc_mps2

@@ -407,6 +407,7 @@ class MotionTracker:
         if float(steady_rows[:, :3].std(axis=0).max()) < GYRO_STEADY_RADPS and self._truly_still(steady_rows):
             steady_mean = steady_rows.mean(axis=0)
             self._gyro_bias += w * (steady_mean[:3] - self._gyro_bias)
+            self._orientation.hand_over_gyro_bias(w)  # the AHRS sees the gyro with this bias removed
             self._gyro_bias_known = True
             if self._acc_bias.add_rest(steady_mean[3:], len(steady_rows)):
                 # With the sensor-frame bias removed, a rest reads |g| straight up at any tilt.
