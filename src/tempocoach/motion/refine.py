@@ -375,23 +375,17 @@ def outside_set(t_s: FloatArray, rest: np.ndarray, span: Span | None) -> np.ndar
     return out
 
 
-def _between_brake_and_push(t_s: FloatArray, lo: int, hi: int, lobe_t: FloatArray, signs: list[int],
-                            tolerance_s: float, longest_pause_s: dict[int, float] | None
-                            ) -> tuple[int, int] | None:
-    """The part [lo', hi') of the quiet stretch [lo, hi) that lies between a brake and the push after it
-    (two lobes of one sign in a row, within tolerance), where the tempo programs that pause; None if
+def _between_brake_and_push(t_s: FloatArray, lo: int, hi: int, pauses: list[tuple[int, int]],
+                            tolerance_s: float) -> tuple[int, int] | None:
+    """The part [lo', hi') of the quiet stretch [lo, hi) that lies between the brake and the push of
+    a paused reversal (`pauses`: their sample indices, see brake_push_pairs), within tolerance; None if
     there is none. The brake's or the push's middle may fall just inside the quiet or just outside it:
     either way the pause is all of the quiet between them, not a stretch centred on one of them."""
-    # Pairs (k, k + 1) with lobe k before the stretch's end and lobe k + 1 after its start.
-    first = max(int(np.searchsorted(lobe_t, t_s[lo], side="right")) - 1, 0)
-    last = min(int(np.searchsorted(lobe_t, t_s[hi - 1])), len(signs) - 1)
-    for k in range(first, last):
-        sign = signs[k]
-        if sign != signs[k + 1] or (longest_pause_s is not None and longest_pause_s[sign] <= 0.0):
-            continue
-        start = max(lo, int(np.searchsorted(t_s, lobe_t[k] - tolerance_s)))
-        end = min(hi, int(np.searchsorted(t_s, lobe_t[k + 1] + tolerance_s, side="right")))
-        return start, end
+    for brake, push in pauses:
+        if brake < hi - 1 and push > lo:
+            start = max(lo, int(np.searchsorted(t_s, t_s[brake] - tolerance_s)))
+            end = min(hi, int(np.searchsorted(t_s, t_s[push] + tolerance_s, side="right")))
+            return start, end
     return None
 
 
@@ -407,6 +401,9 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
     out = np.zeros(len(candidates), dtype=bool)
     lobe_t = t_s[[i for i, _ in lobes]]
     signs = [sign for _, sign in lobes]
+    # Reversals through a pause the tempo programs: all the quiet between their brake and push is rest.
+    pauses = [(brake, push) for brake, push, sign in brake_push_pairs(lobes)
+              if longest_pause_s is None or longest_pause_s[sign] > 0.0]
     for lo, hi in _runs(candidates):
         first_inside = int(np.searchsorted(lobe_t, t_s[lo] - tolerance_s))
         first_after = int(np.searchsorted(lobe_t, t_s[hi - 1] + tolerance_s, side="right"))
@@ -415,7 +412,7 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
             outside = first_inside == 0 or first_after == len(lobes)
         else:
             outside = t_s[hi - 1] <= span[0] or t_s[lo] >= span[1]
-        paused = _between_brake_and_push(t_s, lo, hi, lobe_t, signs, tolerance_s, longest_pause_s)
+        paused = _between_brake_and_push(t_s, lo, hi, pauses, tolerance_s)
         if outside:
             out[lo:hi] = True
         elif paused is not None:
