@@ -23,6 +23,7 @@ BIAS_UPDATE_S = 0.5  # the gyro bias is updated from this much evidence at a tim
 GYRO_STEADY_RADPS = 0.06  # a still sensor's gyro varies less than this (noise, tremor)
 ACC_STEADY_G = 0.02  # ...and its accelerometer less than this
 STILL_TILT_NOISE_RAD = 0.004  # gravity's direction wanders this much at rest (noise, tremor)
+MAX_GYRO_BIAS_RADPS = 0.25  # an uncalibrated MEMS gyro (a Feather nRF52840's) reads up to this at rest
 CHEAP_GYRO_BIAS_RADPS = 0.1  # a still start teaches a bias this large (a hand's sway can pass for less)
 MAX_HOLE_FRACTION = 0.02  # more gaps than this (> 3 periods each) and the gyro cannot be integrated
 

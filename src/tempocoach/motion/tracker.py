@@ -35,6 +35,7 @@ from tempocoach.motion.calibration import AccelerometerBias
 from tempocoach.motion.filters import AxisLearner, CycleDetrend, Lowpass, RestWindow, row_norms
 from tempocoach.motion.orientation import (
     GYRO_STEADY_RADPS,
+    MAX_GYRO_BIAS_RADPS,
     GravityFrame,
     OrientationFilter,
     OrientationSettings,
@@ -52,7 +53,6 @@ REST_SHARE_OF_PEAK = 0.35  # ...and once the set shows its slower movement's pea
 ONSET_SETTLE_S = 0.3  # rest samples this close to a rest's end are not used for learning
 GRAVITY_AT_REST = np.array([0.0, 0.0, STANDARD_GRAVITY])
 MAX_ACC_OFFSET_MPS2 = 1.0
-MAX_GYRO_BIAS_RADPS = 0.25  # an uncalibrated MEMS gyro (a Feather nRF52840's) reads up to this at rest
 GYRO_BIAS_MIN_SAMPLES = 20
 AXIS_MEMORY_S = 6.0  # seconds of motion the rotation/horizontal axis remembers
 OFFSET_MEAN_WINDOW_S = 10.0  # until a rest teaches the offset, the force's mean over this long...
