@@ -617,6 +617,22 @@ def test_a_first_rep_that_lowers_the_bar_far_quicker_than_the_set_is_dropped_but
     assert drop_edge_outliers(reps, frame, tempo=parse_tempo("1010")) == reps
 
 
+def test_a_last_rep_that_drops_the_bar_far_faster_than_the_set_moves_is_dropped() -> None:
+    # Five reps with 3 s eccentrics; then the bar is dropped 0.38 m in 0.3 s, settles over 1.5 s and is
+    # lifted back. Neither lopsided, nor out of size, nor short: only its speed gives it away.
+    turns = [0.0]
+    for _ in range(5):
+        turns += [turns[-1] + 3.0, turns[-1] + 4.0]
+    drop_s = turns[-1]
+    points = [(t, -0.4 if k % 2 else 0.0) for k, t in enumerate(turns)]
+    points += [(drop_s + 0.3, -0.38), (drop_s + 1.8, -0.4), (drop_s + 2.8, 0.0)]
+    frame = _frame_through(points)
+    reps = _reps_over(frame.t_s, frame.position, [*turns, drop_s + 1.8, drop_s + 2.8])
+    assert len(reps) == 6 and reps[-1].duration_of(Phase.ECCENTRIC) == pytest.approx(1.8)
+    kept = drop_edge_outliers(reps, frame, tempo=parse_tempo("3010"))
+    assert [r.start_s for r in kept] == [r.start_s for r in reps[:-1]]
+
+
 def _rep_at(start_s: float, bottom_pause_s: float = 0.0, move_s: float = 1.5) -> Rep:
     ecc, bot, con, top = ECCENTRIC_FIRST
     bottom_s = start_s + move_s
