@@ -20,6 +20,7 @@ from tempocoach.motion.refine import (
     drop_edge_outliers,
     error_regressors,
     paused_reversals,
+    recording_sets,
     refine_translation,
     reversal_anchors,
     reversals,
@@ -690,6 +691,21 @@ def test_a_long_busy_stretch_between_sets_is_a_break_not_missed_reps() -> None:
     busy = MotionFrame(t, np.cumsum(velocity) * 0.01, velocity, np.zeros(len(t), dtype=bool))
     first, second = [_rep_at(4.0 * k) for k in range(6)], [_rep_at(200.0 + 4.0 * k) for k in range(6)]
     assert separate_sets(first + second, busy) == [first, second]
+
+
+def test_sets_found_in_stretches_refined_apart_are_held_to_the_recordings_biggest_set() -> None:
+    def run(start_s: float, count: int, every_s: float, rom: float) -> list[Rep]:
+        return [replace(_rep_at(start_s + every_s * k), range_of_motion=rom) for k in range(count)]
+
+    # A watch recording cut into three stretches: a set of 8, the lifter moving about after it (each
+    # stretch's own "biggest set", so nothing there told it apart), and a second set of 6.
+    first, moving_about, second = run(10.0, 8, 4.0, 0.40), run(100.0, 5, 4.5, 0.15), run(200.0, 6, 4.0, 0.38)
+    reps = recording_sets([first, moving_about, second])
+    assert [(rep.set_number, rep.start_s) for rep in reps] == (
+        [(1, rep.start_s) for rep in first] + [(2, rep.start_s) for rep in second])
+    assert [rep.index for rep in reps] == list(range(1, 15))
+    # One stretch's sets are kept whatever they are: there is nothing else to compare them with.
+    assert [rep.start_s for rep in recording_sets([moving_about])] == [rep.start_s for rep in moving_about]
 
 
 def test_analyze_reports_every_set_of_a_session_recording() -> None:

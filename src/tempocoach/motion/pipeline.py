@@ -26,6 +26,7 @@ from tempocoach.motion.refine import (
     drop_edge_outliers,
     fits_sensor_errors,
     quietest_middle,
+    recording_sets,
     refine_translation,
     separate_sets,
     with_tempo_sign,
@@ -180,17 +181,14 @@ class MotionPipeline:
         sets = separate_sets(self.reps, motion)
         between = [quietest_middle(motion, a[-1].end_s, b[0].start_s) for a, b in itertools.pairwise(sets)]
         cuts = [0, *between, len(motion)]
-        reps: list[Rep] = []
+        found: list[list[Rep]] = []
         parts: list[MotionFrame] = []
-        sets_so_far = 0
         for lo, hi in itertools.pairwise(cuts):
             live = [rep for rep in self.reps if motion.t_s[lo] <= rep.start_s <= motion.t_s[hi - 1]]
-            found, part_motion = self._refine_stretch(motion.part(lo, hi), live)
-            reps += [replace(rep, set_number=sets_so_far + k) for k, one_set in enumerate(found, start=1)
-                     for rep in one_set]
-            sets_so_far += len(found)
+            stretch_sets, part_motion = self._refine_stretch(motion.part(lo, hi), live)
+            found += stretch_sets
             parts.append(part_motion)
-        return [replace(rep, index=k + 1) for k, rep in enumerate(reps)], MotionFrame.concat(parts)
+        return recording_sets(found), MotionFrame.concat(parts)
 
     def _refine_stretch(self, motion: MotionFrame, live_reps: list[Rep]
                         ) -> tuple[list[list[Rep]], MotionFrame]:

@@ -644,14 +644,32 @@ def separate_sets(reps: list[Rep], frame: MotionFrame | None = None, settings: R
     sets of one recording share a lift and a tempo, while the "reps" of a lifter moving about between
     sets are small and come at odd intervals. Always at least the set's own run (the_set_run)."""
     s = settings or RefineSettings()
-    runs = rep_runs(reps, frame, s)
+    return sets_like_the_biggest(rep_runs(reps, frame, s), s) or [the_set_run(reps, frame, s)]
+
+
+def sets_like_the_biggest(runs: list[list[Rep]], settings: RefineSettings | None = None) -> list[list[Rep]]:
+    """Of runs of reps, in order, those that are sets of their own beside the biggest (the rule in
+    separate_sets). Also for sets found in different stretches of a recording, refined apart."""
+    s = settings or RefineSettings()
+    if not runs:
+        return []
     biggest = max(runs, key=len)
     need = max(s.min_set_reps, s.min_set_fraction * len(biggest))
     slowest_s = s.set_cadence_factor * _cadence_s(biggest)
     smallest = s.min_set_range_fraction * _median_range(biggest)
-    sets = [run for run in runs
+    return [run for run in runs
             if len(run) >= need and _cadence_s(run) <= slowest_s and _median_range(run) >= smallest]
-    return sets or [the_set_run(reps, frame, s)]
+
+
+def recording_sets(found: list[list[Rep]], settings: RefineSettings | None = None) -> list[Rep]:
+    """The reps of a whole recording from the sets found in its stretches (refined apart, each told
+    from its own moving about only), held to the recording's biggest set as in separate_sets, and
+    numbered: set_number per set, index through the recording."""
+    if len(found) > 1:
+        found = sets_like_the_biggest(found, settings) or [max(found, key=len)]
+    reps = [replace(rep, set_number=number) for number, one_set in enumerate(found, start=1)
+            for rep in one_set]
+    return [replace(rep, index=k + 1) for k, rep in enumerate(reps)]
 
 
 def _median_range(run: list[Rep]) -> float:
