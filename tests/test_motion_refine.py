@@ -528,6 +528,20 @@ def test_with_final_sign_takes_the_sign_the_reps_were_read_with_not_a_slow_turn_
     np.testing.assert_array_equal(fixed.velocity[:300], set_part.velocity)
 
 
+def test_with_final_sign_takes_the_sign_the_reps_were_mostly_read_with_given_their_span() -> None:
+    # The reps (0-3 s) were read with +1; putting the weights down after them (3-4 s, as fast) was read
+    # the other way. The last word would flip the set; the reps' own reading stands.
+    the_set = _rotation_frame(np.full(300, 1.0))
+    after = replace(_rotation_frame(np.full(100, -1.0)), t_s=the_set.t_s[-1] + np.arange(1, 101) / RATE_HZ)
+    frame = MotionFrame.concat([the_set, after])
+    fixed = with_final_sign(frame, reps_span_s=(0.0, float(the_set.t_s[-1])))
+    assert fixed is not None
+    np.testing.assert_array_equal(fixed.sign, 1.0)
+    np.testing.assert_array_equal(fixed.velocity[:300], the_set.velocity)
+    last_word = with_final_sign(frame)
+    assert last_word is not None and (last_word.sign == -1.0).all()
+
+
 def test_with_final_sign_leaves_a_settled_sign_alone() -> None:
     assert with_final_sign(_rotation_frame(np.full(200, -1.0))) is None
     assert with_final_sign(_rotation_frame(np.full(200, 1.0))) is None

@@ -197,8 +197,9 @@ class MotionPipeline:
         assert self._tracker is not None
         if motion.unit == "rad":
             tracking = self._tracker.settings
+            span_s = (live_reps[0].start_s, live_reps[-1].end_s) if live_reps else None
             better = about_set_axis(motion, self.tempo.rep_duration_s, tracking.axis_lowpass_hz,
-                                    tracking.axis_min_rate_radps)
+                                    tracking.axis_min_rate_radps, reps_span_s=span_s)
         else:
             settings = RefineSettings(rest_window_s=self._tracker.settings.rest_window_s)
             vertical = self.exercise.concentric != "horizontal"

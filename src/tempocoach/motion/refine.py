@@ -545,14 +545,22 @@ def with_tempo_sign(frame: MotionFrame, tempo: TempoCode, reps: list[Rep], faste
     return replace(frame, position=-frame.position, velocity=-frame.velocity, trace=flipped_trace)
 
 
-def with_final_sign(frame: MotionFrame, moving_radps: float = 0.5) -> MotionFrame | None:
-    """A rotation lift's frame with every sample signed the way the tracker settled on by the end of the
-    set (as the last movement faster than moving_radps read it: a slow turn of the wrist after the set
-    is no evidence); None when the sign never changed."""
+def with_final_sign(frame: MotionFrame, moving_radps: float = 0.5,
+                    reps_span_s: tuple[float, float] | None = None) -> MotionFrame | None:
+    """A rotation lift's frame with every sample signed one way; None when the sign never changed.
+    The way is the one the tracker read the set's reps with (given their span): its sign evidence
+    forgets within a few seconds, so where it wavered, the sign held over most of the reps' turning
+    wins, not the last word, which handling the weights after the set may have said. Without the span
+    (or on a tie), the sign the last movement faster than moving_radps was read with (a slow turn of
+    the wrist after the set is no evidence)."""
     if frame.sign is None or not len(frame):
         return None
-    moving = np.flatnonzero(np.abs(frame.velocity) >= moving_radps)
-    final = float(frame.sign[moving[-1] if len(moving) else -1])
+    moving = np.abs(frame.velocity) >= moving_radps
+    final = float(frame.sign[np.flatnonzero(moving)[-1] if moving.any() else -1])
+    if reps_span_s is not None:
+        inside = moving & (frame.t_s >= reps_span_s[0]) & (frame.t_s <= reps_span_s[1])
+        vote = float(np.sum(frame.sign[inside] * np.abs(frame.velocity[inside])))
+        final = float(np.sign(vote)) if vote != 0.0 else final
     flip = frame.sign * final  # +1 where the sample already had the final sign, -1 where not
     if (flip > 0).all():
         return None
@@ -561,8 +569,9 @@ def with_final_sign(frame: MotionFrame, moving_radps: float = 0.5) -> MotionFram
 
 
 def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_rate_radps: float,
-                   settled_deg: float = 20.0, lookback_cycles: float = 1.5) -> MotionFrame | None:
-    """A rotation lift's frame with the final sign (with_final_sign), and the reps just before the live
+                   settled_deg: float = 20.0, lookback_cycles: float = 1.5,
+                   reps_span_s: tuple[float, float] | None = None) -> MotionFrame | None:
+    """A rotation lift's frame with the set's sign (with_final_sign), and the reps just before the live
     axis settled read again about the rotation axis of the whole set; None when neither changes
     anything. Live, the axis is learned as the set goes: until then a first rep is read about the axis
     of whatever the lifter did before it and can look far too small. The set's axis is the principal
@@ -570,7 +579,7 @@ def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_ra
     the reps make most of that turning. Once the live axis is within settled_deg of it, the live
     reading stands; more than lookback_cycles rep cycles before that, it stands too (handling the
     weights before the set turns about the set's axis as well, but it is no rep)."""
-    live = with_final_sign(frame) or frame
+    live = with_final_sign(frame, reps_span_s=reps_span_s) or frame
     unchanged = live if live is not frame else None
     trace = frame.rotation
     if trace is None or (smooth := zero_phase_lowpass(frame.t_s, trace.gyro_radps, lowpass_hz)) is None:

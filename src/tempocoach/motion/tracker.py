@@ -145,6 +145,7 @@ class MotionTracker:
         self._sign_keep_per_sample = 1.0 - 1.0 / (AXIS_MEMORY_S * rate)
         self._angle = 0.0
         self._sign_evidence = 0.0
+        self._rate_lp_prev = 0.0
         self._first_move_sign = 0
 
     # -- public ---------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ class MotionTracker:
                                                                         acc_lp)
             trace = TrackTrace(acceleration, candidate_rest, earth.up_in_sensor)
             return MotionFrame(t, position, velocity, rest, self.unit, trace)
-        position, velocity, sign = self._rotation_signal(dt, gyr, vel, rest)
+        position, velocity, sign = self._rotation_signal(dt, gyr, gyr_lp, acc_lp[:, 2], rest)
         return MotionFrame(t, position, velocity, rest, self.unit, sign=sign,
                            rotation=RotationTrace(gyr, np.tile(self._rotation_axis.axis, (n, 1))))
 
@@ -431,8 +432,8 @@ class MotionTracker:
         position, velocity = self._apply_first_move_sign(pos[:, :2] @ axis, vel[:, :2] @ axis, 0.05)
         return position, velocity, self._first_move_sign * (acc[:, :2] @ axis)
 
-    def _rotation_signal(self, dt: FloatArray, gyr: FloatArray, vel_earth: FloatArray, rest: np.ndarray
-                         ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    def _rotation_signal(self, dt: FloatArray, gyr: FloatArray, gyr_lp: FloatArray, acc_up: FloatArray,
+                         rest: np.ndarray) -> tuple[FloatArray, FloatArray, FloatArray | None]:
         # The axis is learned from the low-passed gyro: a forearm that twitches about its own length
         # can turn faster than a slow curl turns the elbow, but it goes back and forth.
         smooth = self._axis_lp(gyr)
@@ -445,9 +446,15 @@ class MotionTracker:
         direction = self.exercise.concentric
         if direction == "horizontal":
             return (*self._apply_first_move_sign(angle, rate, 0.3, provisional=True), None)
-        # Which way is "up": the sign that makes the wrist rise with the angle (concentric up).
+        # Which way is "up": the sign that makes the wrist rise with the angle (concentric up), read as
+        # the wrist's upward acceleration going with the turn's speeding up and slowing down. The
+        # integrated vertical velocity would say it more directly, but drifts until a rest teaches the
+        # accelerometer's offset (a slow curl's speed is soon below that drift).
+        rate_lp = gyr_lp @ axis
+        spin_up = np.diff(np.concatenate([[self._rate_lp_prev], rate_lp])) / np.maximum(dt, 1e-3)
+        self._rate_lp_prev = float(rate_lp[-1])
         self._sign_evidence = self._sign_evidence * self._sign_keep_per_sample ** int(fast.sum()) + float(
-            np.sum(rate[fast] * vel_earth[fast, 2])
+            np.sum(spin_up[fast] * acc_up[fast])
         )
         sign = 1.0 if self._sign_evidence >= 0 else -1.0
         if direction == "down":
