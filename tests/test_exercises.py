@@ -26,7 +26,13 @@ def test_catalogue_has_every_required_lift() -> None:
 ALIASES = [
     ("RDL", "romanian-deadlift"), ("bench", "bench-press"), ("OHP", "overhead-press"),
     ("Lat Pull-Down", "lat-pulldown"), ("bicep curl", "barbell-curl"), ("back_squat", "back-squat"),
+    ("lying leg curl", "leg-curl"), ("seated leg curl", "seated-leg-curl"),
 ]
+
+
+def test_a_seated_leg_curl_lowers_the_pad_where_a_lying_one_raises_it() -> None:
+    assert get_exercise("seated leg curl").concentric == "down"
+    assert get_exercise("lying leg curl").concentric == "up"
 
 
 @pytest.mark.parametrize(("alias", "exercise_id"), ALIASES)

@@ -52,6 +52,7 @@ def _run(sim: SimulatedSet, packet: int | None = None) -> tuple[MotionPipeline, 
         ("overhead-press", "2020", "bar", 200.0),  # no pauses at all
         ("dumbbell-curl", "3010", "wrist", 100.0),  # rotation from the gyro
         ("lateral-raise", "2110", "wrist", 50.0),  # rotation at a low rate
+        ("seated-leg-curl", "3110", "bar", 100.0),  # rotation whose concentric lowers the sensor
     ],
 )
 def test_counts_and_boundaries_per_lift_type(

@@ -42,7 +42,8 @@ _JOINTS: dict[
     "rear-delt-fly": ("shoulder", (0.0, 0.1, -1.0), (0.0, 1.0, 0.0), (0.0, 0.2)),
     "cable-fly": ("shoulder", (-0.25, 1.0, 0.2), (1.0, 0.0, -0.4), (0.0, 0.2)),
     "leg-extension": ("knee", (0.2, 0.0, -1.0), (1.0, 0.0, 0.0), (0.0, 0.0)),
-    "leg-curl": ("knee", (-1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.0, 0.0)),
+    "leg-curl": ("knee", (-1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.0, 0.0)),  # lying face down
+    "seated-leg-curl": ("knee", (1.0, 0.0, -0.1), (0.0, 0.0, -1.0), (0.0, 0.0)),
 }
 # How far the bar (or belt, handle) turns about its own axis over the range of motion, rad: a back-squat
 # bar rides on the traps and follows the torso's lean; a deadlift bar hangs and barely turns.
