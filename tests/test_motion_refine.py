@@ -31,7 +31,7 @@ from tempocoach.motion.refine import (
     the_set_run,
     trusted_rests,
     velocity_between_rests,
-    with_final_sign,
+    with_set_sign,
     with_tempo_sign,
     without_impacts,
 )
@@ -489,7 +489,7 @@ def test_with_tempo_sign_turns_a_horizontal_lift_whose_fast_movements_went_the_w
     assert with_tempo_sign(frame, parse_tempo("3030"), []) is frame  # no faster movement to go by
 
 
-# --- with_final_sign ------------------------------------------------------------------------------------
+# --- with_set_sign ------------------------------------------------------------------------------------
 
 
 def _rotation_frame(sign: FloatArray) -> MotionFrame:
@@ -499,11 +499,11 @@ def _rotation_frame(sign: FloatArray) -> MotionFrame:
 
 
 @pytest.mark.parametrize("final", [1.0, -1.0])
-def test_with_final_sign_re_signs_the_samples_read_the_other_way(final: float) -> None:
+def test_with_set_sign_re_signs_the_samples_read_the_other_way(final: float) -> None:
     n = 300
     sign = np.where(np.arange(n) < n // 2, -final, final)
     frame = _rotation_frame(sign)
-    fixed = with_final_sign(frame)
+    fixed = with_set_sign(frame)
     assert fixed is not None
     np.testing.assert_array_equal(fixed.sign, np.full(n, final))
     first, second = slice(0, n // 2), slice(n // 2, n)
@@ -515,38 +515,38 @@ def test_with_final_sign_re_signs_the_samples_read_the_other_way(final: float) -
     assert fixed.unit == "rad"
 
 
-def test_with_final_sign_takes_the_sign_the_reps_were_read_with_not_a_slow_turn_after_them() -> None:
+def test_with_set_sign_takes_the_sign_the_reps_were_read_with_not_a_slow_turn_after_them() -> None:
     # Between sets the wrist turns slowly (0.1 rad/s) and the live sign flips; the set's reading stands.
     set_part = _rotation_frame(np.full(300, -1.0))
     t_after = set_part.t_s[-1] + np.arange(1, 201) / RATE_HZ
     slow = np.full(200, 0.1)
     after = MotionFrame(t_after, set_part.position[-1] + np.cumsum(slow) / RATE_HZ, slow,
                         np.zeros(200, dtype=bool), "rad", sign=np.full(200, 1.0))
-    fixed = with_final_sign(MotionFrame.concat([set_part, after]))
+    fixed = with_set_sign(MotionFrame.concat([set_part, after]))
     assert fixed is not None
     np.testing.assert_array_equal(fixed.sign, -1.0)
     np.testing.assert_array_equal(fixed.velocity[:300], set_part.velocity)
 
 
-def test_with_final_sign_takes_the_sign_the_reps_were_mostly_read_with_given_their_span() -> None:
+def test_with_set_sign_takes_the_sign_the_reps_were_mostly_read_with_given_their_span() -> None:
     # The reps (0-3 s) were read with +1; putting the weights down after them (3-4 s, as fast) was read
     # the other way. The last word would flip the set; the reps' own reading stands.
     the_set = _rotation_frame(np.full(300, 1.0))
     after = replace(_rotation_frame(np.full(100, -1.0)), t_s=the_set.t_s[-1] + np.arange(1, 101) / RATE_HZ)
     frame = MotionFrame.concat([the_set, after])
-    fixed = with_final_sign(frame, reps_span_s=(0.0, float(the_set.t_s[-1])))
+    fixed = with_set_sign(frame, reps_span_s=(0.0, float(the_set.t_s[-1])))
     assert fixed is not None
     np.testing.assert_array_equal(fixed.sign, 1.0)
     np.testing.assert_array_equal(fixed.velocity[:300], the_set.velocity)
-    last_word = with_final_sign(frame)
+    last_word = with_set_sign(frame)
     assert last_word is not None and (last_word.sign == -1.0).all()
 
 
-def test_with_final_sign_leaves_a_settled_sign_alone() -> None:
-    assert with_final_sign(_rotation_frame(np.full(200, -1.0))) is None
-    assert with_final_sign(_rotation_frame(np.full(200, 1.0))) is None
+def test_with_set_sign_leaves_a_settled_sign_alone() -> None:
+    assert with_set_sign(_rotation_frame(np.full(200, -1.0))) is None
+    assert with_set_sign(_rotation_frame(np.full(200, 1.0))) is None
     f = _rotation_frame(np.ones(200))
-    assert with_final_sign(MotionFrame(f.t_s, f.position, f.velocity, f.still)) is None  # no sign at all
+    assert with_set_sign(MotionFrame(f.t_s, f.position, f.velocity, f.still)) is None  # no sign at all
 
 
 def test_the_reps_before_the_live_axis_settled_are_read_about_the_sets_axis() -> None:

@@ -545,7 +545,7 @@ def with_tempo_sign(frame: MotionFrame, tempo: TempoCode, reps: list[Rep], faste
     return replace(frame, position=-frame.position, velocity=-frame.velocity, trace=flipped_trace)
 
 
-def with_final_sign(frame: MotionFrame, moving_radps: float = 0.5,
+def with_set_sign(frame: MotionFrame, moving_radps: float = 0.5,
                     reps_span_s: tuple[float, float] | None = None) -> MotionFrame | None:
     """A rotation lift's frame with every sample signed one way; None when the sign never changed.
     The way is the one the tracker read the set's reps with (given their span): its sign evidence
@@ -571,7 +571,7 @@ def with_final_sign(frame: MotionFrame, moving_radps: float = 0.5,
 def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_rate_radps: float,
                    settled_deg: float = 20.0, lookback_cycles: float = 1.5,
                    reps_span_s: tuple[float, float] | None = None) -> MotionFrame | None:
-    """A rotation lift's frame with the set's sign (with_final_sign), and the reps just before the live
+    """A rotation lift's frame with the set's sign (with_set_sign), and the reps just before the live
     axis settled read again about the rotation axis of the whole set; None when neither changes
     anything. Live, the axis is learned as the set goes: until then a first rep is read about the axis
     of whatever the lifter did before it and can look far too small. The set's axis is the principal
@@ -579,7 +579,7 @@ def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_ra
     the reps make most of that turning. Once the live axis is within settled_deg of it, the live
     reading stands; more than lookback_cycles rep cycles before that, it stands too (handling the
     weights before the set turns about the set's axis as well, but it is no rep)."""
-    live = with_final_sign(frame, reps_span_s=reps_span_s) or frame
+    live = with_set_sign(frame, reps_span_s=reps_span_s) or frame
     unchanged = live if live is not frame else None
     trace = frame.rotation
     if trace is None or (smooth := zero_phase_lowpass(frame.t_s, trace.gyro_radps, lowpass_hz)) is None:
