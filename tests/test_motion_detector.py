@@ -269,6 +269,21 @@ def test_a_sensor_without_gyro_still_finds_reps() -> None:
     assert found >= true // 2
 
 
+def test_a_rotation_lift_without_gyro_is_followed_along_the_pads_path() -> None:
+    # An accelerometer-only sensor on a leg extension's pad: no turning to read, so the pad's path is
+    # tracked as a translation lift's (before, no rep at all was found).
+    matched, true = 0, 0
+    for seed, tempo in enumerate(["3010", "2020", "31X0"], start=1):
+        sim = simulate_set("leg-extension", tempo, reps=6, placement="bar", rate_hz=100, seed=seed)
+        b = sim.batch
+        no_gyro = ImuBatch(b.t_s, b.acc_mps2, np.zeros_like(b.gyr_radps), None, {"gyro": "absent"})
+        record = analyze_recording(no_gyro, get_exercise("leg-extension"), parse_tempo(tempo), "bar")
+        assert record.motion.unit == "m"
+        matched += len(match_reps(record.reps, sim.truth))
+        true += len(sim.truth)
+    assert matched >= 0.8 * true
+
+
 def test_a_sensor_without_gyro_finds_the_reps_of_a_slow_tempo() -> None:
     # 4 s eccentrics and concentrics cruise; without a gyro the post-set pass still reads the
     # reversals from the acceleration lobes (a low-passed up is good enough for that).

@@ -235,9 +235,14 @@ class GravityFrame:
         return EarthFrame(batch.t_s, earth, up)
 
 
+def gyro_absent(batch: ImuBatch) -> bool:
+    """No gyro at all: said so, or all zeros (as from a Polar H10)."""
+    return batch.meta.get("gyro") == "absent" or not np.any(batch.gyr_radps)
+
+
 def needs_gravity_frame(batch: ImuBatch) -> bool:
-    """No usable gyro: absent (all zeros, as from a Polar H10) or a stream full of holes."""
-    if batch.meta.get("gyro") == "absent" or not np.any(batch.gyr_radps):
+    """No usable gyro for an AHRS: absent (gyro_absent) or a stream full of holes."""
+    if gyro_absent(batch):
         return True
     if len(batch) < 20:
         return False

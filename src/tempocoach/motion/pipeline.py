@@ -19,7 +19,7 @@ import numpy as np
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
-from tempocoach.motion.orientation import OrientationSettings, needs_gravity_frame
+from tempocoach.motion.orientation import OrientationSettings, gyro_absent, needs_gravity_frame
 from tempocoach.motion.refine import (
     RefineSettings,
     about_set_axis,
@@ -68,7 +68,8 @@ class MotionPipeline:
     def _start(self, rate_hz: float, first: ImuBatch) -> None:
         base = self._tracker_settings or TrackerSettings()
         settings = replace(base, sample_rate_hz=rate_hz, cycle_s=self.tempo.rep_duration_s,
-                           gravity_frame=base.gravity_frame or needs_gravity_frame(first))
+                           gravity_frame=base.gravity_frame or needs_gravity_frame(first),
+                           no_gyro=base.no_gyro or gyro_absent(first))
         self._tracker = MotionTracker(self.exercise, self.placement, settings)
         self._detector = RepDetector(self.exercise, self.tempo, self._detector_settings,
                                      unit=self._tracker.unit)
@@ -240,7 +241,7 @@ class MotionPipeline:
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,
                       source: str = "") -> SetRecord:
     """Run the streaming pipeline over a whole recording and collect the set."""
-    settings = TrackerSettings(gravity_frame=needs_gravity_frame(batch))
+    settings = TrackerSettings(gravity_frame=needs_gravity_frame(batch), no_gyro=gyro_absent(batch))
     pipe = MotionPipeline(exercise, tempo, placement, estimate_rate_hz(batch.t_s), tracker_settings=settings)
     events = pipe.update(batch) + pipe.finish()  # stepped in the same blocks as live
     reps, motion = pipe.refined()

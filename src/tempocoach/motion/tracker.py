@@ -86,6 +86,7 @@ class TrackerSettings:
     axis_min_rate_radps: float = 0.15  # low-passed gyro samples faster than this teach the rotation axis
     axis_lowpass_hz: float = 0.5  # below the forearm's 0.2-1.5 Hz twitches, above a slow rep's rotation
     gravity_frame: bool = False  # no usable gyro: up from the low-passed accelerometer instead of the AHRS
+    no_gyro: bool = False  # no gyro at all: a rotation lift is followed along the sensor's path
     orientation: OrientationSettings = field(default_factory=OrientationSettings)
 
 
@@ -96,6 +97,10 @@ class MotionTracker:
         self.settings = s = settings or TrackerSettings()
         self.exercise = exercise
         self.mode = exercise.motion_for(placement)
+        if s.no_gyro and self.mode == "rotation":
+            # No gyro to read the joint's turning from (an accelerometer-only sensor): the limb's end,
+            # where the sensor is (wrist, pad), is followed along its path as a translation lift is.
+            self.mode = "translation"
         self.unit = "m" if self.mode == "translation" else "rad"
         rate = s.sample_rate_hz
         self._orientation: OrientationFilter | GravityFrame = (
