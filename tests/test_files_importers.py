@@ -136,11 +136,21 @@ def test_metawear_gyro_gap_is_not_bridged(tmp_path: Path) -> None:
     assert report.gaps == 1 and report.largest_gap_s > 0.9
 
 
-def test_metawear_without_gyroscope_says_so(tmp_path: Path) -> None:
+def test_metawear_without_gyroscope_loads_and_says_so(tmp_path: Path) -> None:
+    # An accelerometer-only export (the gyro not streamed) still reads: up comes from the accelerometer.
     acc, gyr = metawear_files(tmp_path)
     gyr.unlink()
-    with pytest.raises(DataFormatError, match=r"MetaWear export without a gyroscope \(x-axis \(deg/s\)\)"):
-        load_recording(acc)
+    batch, report = load_recording(acc)
+    assert len(batch) == 400 and batch.meta["gyro"] == "absent"
+    assert not np.any(batch.gyr_radps)
+    f, _ = truth(batch.t_s)
+    np.testing.assert_allclose(batch.acc_mps2, f, atol=2e-3)  # g to m/s^2, 4 decimals of g
+    assert any("no gyroscope" in note for note in report.notes)
+    (tmp_path / "gyro").mkdir()
+    acc_file, gyr_only = metawear_files(tmp_path / "gyro")
+    acc_file.unlink()
+    with pytest.raises(DataFormatError, match=r"MetaWear export without an accelerometer \(x-axis \(g\)\)"):
+        load_recording(gyr_only)
 
 
 def phyphox_export(folder: Path, quoted: bool = True, delimiter: str = ",") -> None:
@@ -190,11 +200,17 @@ def test_phyphox_tab_and_semicolon_decimal_comma_exports(tmp_path: Path, delimit
     np.testing.assert_allclose(batch.gyr_radps, w, atol=1e-6)
 
 
-def test_phyphox_accelerometer_alone_is_missing_the_gyroscope(tmp_path: Path) -> None:
+def test_phyphox_accelerometer_alone_loads_but_linear_acceleration_alone_cannot(tmp_path: Path) -> None:
     phyphox_export(tmp_path, quoted=False)
     (tmp_path / "Gyroscope.csv").unlink()
-    with pytest.raises(DataFormatError, match="phyphox export without a gyroscope"):
-        load_recording(tmp_path / "Accelerometer.csv")
+    batch, report = load_recording(tmp_path / "Accelerometer.csv")
+    assert batch.meta["gyro"] == "absent" and not np.any(batch.gyr_radps)
+    assert any("no gyroscope" in note for note in report.notes)
+    # Without gravity as well, nothing says which way is up.
+    accelerometer = tmp_path / "Accelerometer.csv"
+    accelerometer.write_text(accelerometer.read_text().replace("Acceleration ", "Linear Acceleration "))
+    with pytest.raises(DataFormatError, match="phyphox export with neither a gyroscope nor gravity"):
+        load_recording(accelerometer)
 
 
 def sensorlogger_export(folder: Path, platform: str | None, gravity: bool = True) -> None:
@@ -235,6 +251,18 @@ def test_sensorlogger_without_gravity_says_so(tmp_path: Path) -> None:
     batch, report = load_recording(tmp_path / "Accelerometer.csv")
     assert "gravity missing" in report.summary() and "gravity missing" in batch.meta["read_summary"]
     assert float(np.median(np.linalg.norm(batch.acc_mps2, axis=1))) < 5.0
+
+
+def test_sensorlogger_without_gyroscope_needs_gravity(tmp_path: Path) -> None:
+    sensorlogger_export(tmp_path, "Android")
+    (tmp_path / "Gyroscope.csv").unlink()
+    batch, report = load_recording(tmp_path)
+    f, _ = truth(batch.t_s)
+    np.testing.assert_allclose(batch.acc_mps2, f, atol=1e-6)
+    assert batch.meta["gyro"] == "absent" and any("no gyroscope" in note for note in report.notes)
+    (tmp_path / "Gravity.csv").unlink()
+    with pytest.raises(DataFormatError, match="Sensor Logger export with neither a gyroscope nor gravity"):
+        load_recording(tmp_path)
 
 
 def test_feather_bursts_resends_and_reordering(tmp_path: Path) -> None:

@@ -20,6 +20,9 @@ Units are converted here and nowhere else. Layout facts relied on:
   Android, iOS acceleration and gravity carry the opposite (inertial-force) sign.
 - feather-barbell: no header, `node,t_ms,ax,ay,az,gx,gy,gz,mx,my,mz` in m/s^2, rad/s, uT; BLE bursts
   resend the same sample, so consecutive identical rows are dropped there (and only there).
+- MetaWear, phyphox and Sensor Logger exports without a gyroscope load with the gyro absent (zeros,
+  meta gyro=absent, as a Polar H10 streams), as long as gravity is in them: it alone then says which
+  way is up.
 """
 
 from __future__ import annotations
@@ -297,20 +300,35 @@ def _stream(file: _File, time_col: str, cols: list[str], scale: float = 1.0, t_s
     return Stream(file.name, values[:, 0] * t_scale, values[:, 1:] * scale, lines)
 
 
-def _combine(fmt: str, source: str, acc: Stream, gyr: Stream, tally: Tally, meta: dict[str, str],
+def _combine(fmt: str, source: str, acc: Stream, gyr: Stream | None, tally: Tally, meta: dict[str, str],
              gravity: Stream | None = None, acc_sign: float = 1.0) -> LoadResult:
-    """Clean each stream, then put gyroscope (and gravity) on the accelerometer's timestamps."""
-    acc, gyr = clean_stream(acc, tally), clean_stream(gyr, tally)
-    gyr_v, ok = resample_onto(acc.t_s, gyr)
+    """Clean each stream, then put gyroscope (and gravity) on the accelerometer's timestamps. No
+    gyroscope (gyr None): the batch says so (meta gyro=absent) and its gyro reads zero."""
+    acc = clean_stream(acc, tally)
     acc_v = acc.values
+    if gyr is None:
+        gyr_v, ok = np.zeros_like(acc_v), np.ones(len(acc.t_s), dtype=bool)
+        meta = {**meta, "gyro": "absent"}
+        tally.notes.append("no gyroscope in the export: up comes from the accelerometer alone, and rotation "
+                           "lifts are followed along the sensor's path")
+    else:
+        gyr_v, ok = resample_onto(acc.t_s, clean_stream(gyr, tally))
+        tally.notes.append("gyroscope linearly interpolated onto accelerometer timestamps "
+                           "(never across gaps)")
     if gravity is not None:
         gravity_v, ok_gravity = resample_onto(acc.t_s, clean_stream(gravity, tally))
         acc_v, ok = acc_v + gravity_v, ok & ok_gravity
     if not ok.any():
-        raise DataFormatError(f"{source}: the accelerometer and gyroscope samples never overlap in time")
+        other = "gyroscope" if gyr is not None else "gravity"
+        raise DataFormatError(f"{source}: the accelerometer and {other} samples never overlap in time")
     tally.unpaired_dropped += int((~ok).sum())
-    tally.notes.append("gyroscope linearly interpolated onto accelerometer timestamps (never across gaps)")
     return finish(fmt, source, acc.t_s[ok], acc_sign * acc_v[ok], gyr_v[ok], None, tally, meta)
+
+
+def _no_up(source: str, fmt: str, export: str) -> DataFormatError:
+    """Neither a gyroscope nor gravity in the export: nothing tells which way is up."""
+    return DataFormatError(f"{source}: {fmt} export with neither a gyroscope nor gravity; nothing says which "
+                           f"way is up: {export}")
 
 
 def _one(files: list[_File], what: str, source: str, test: Callable[[_File], bool]) -> _File | None:
@@ -327,14 +345,16 @@ def _metawear(source: str, files: list[_File]) -> LoadResult:
 
     acc_file = _one(files, "accelerometer", source, unit("g"))
     gyr_file = _one(files, "gyroscope", source, unit("deg/s"))
-    if acc_file is None or gyr_file is None:
-        missing = "accelerometer (x-axis (g))" if acc_file is None else "gyroscope (x-axis (deg/s))"
-        raise DataFormatError(f"{source}: MetaWear export without a {missing} CSV; pass both or their folder")
+    if acc_file is None:
+        raise DataFormatError(f"{source}: MetaWear export without an accelerometer (x-axis (g)) CSV; "
+                              "pass it (and the gyroscope's) or their folder")
     acc = _stream(acc_file, "epoch (ms)", [f"{a}-axis (g)" for a in XYZ], STANDARD_GRAVITY, 1e-3)
-    gyr = _stream(gyr_file, "epoch (ms)", [f"{a}-axis (deg/s)" for a in XYZ], np.pi / 180.0, 1e-3)
     t0_s = float(acc.t_s.min())
     acc = Stream(acc.name, acc.t_s - t0_s, acc.values, acc.lines)
-    gyr = Stream(gyr.name, gyr.t_s - t0_s, gyr.values, gyr.lines)
+    gyr = None
+    if gyr_file is not None:
+        gyr = _stream(gyr_file, "epoch (ms)", [f"{a}-axis (deg/s)" for a in XYZ], np.pi / 180.0, 1e-3)
+        gyr = Stream(gyr.name, gyr.t_s - t0_s, gyr.values, gyr.lines)
     meta = {"clock": "seconds since the first accelerometer epoch", "epoch_start_s": f"{t0_s:.3f}"}
     return _combine("metawear-metabase", source, acc, gyr, Tally(), meta)
 
@@ -350,15 +370,16 @@ def _phyphox(source: str, files: list[_File]) -> LoadResult:
     acc_file, acc_prefix = (with_g, "Acceleration") if with_g else (linear, "Linear Acceleration")
     if acc_file is None:
         raise DataFormatError(f"{source}: phyphox export without 'Acceleration x (m/s^2)' columns")
-    if gyr_file is None:
-        raise DataFormatError(f"{source}: phyphox export without a gyroscope ('Gyroscope x (rad/s)'); "
-                              "export the Gyroscope too (or a multi-sensor experiment)")
+    if gyr_file is None and with_g is None:
+        raise _no_up(source, "phyphox", "export 'Acceleration with g' or the Gyroscope too")
     if with_g is None:
         tally.notes.append("gravity missing: only linear acceleration was exported; acc has no gravity")
     time_col = next(c for c in acc_file.table.columns if c.lower() == "time (s)")
-    gyr_time = next(c for c in gyr_file.table.columns if c.lower() == "time (s)")
     acc = _stream(acc_file, time_col, [f"{acc_prefix} {a} (m/s^2)" for a in XYZ])
-    gyr = _stream(gyr_file, gyr_time, [f"Gyroscope {a} (rad/s)" for a in XYZ])
+    gyr = None
+    if gyr_file is not None:
+        gyr_time = next(c for c in gyr_file.table.columns if c.lower() == "time (s)")
+        gyr = _stream(gyr_file, gyr_time, [f"Gyroscope {a} (rad/s)" for a in XYZ])
     return _combine("phyphox", source, acc, gyr, tally, {"clock": "phyphox experiment time"})
 
 
@@ -369,12 +390,12 @@ def _sensorlogger(source: str, files: list[_File]) -> LoadResult:
     total, linear = named("TotalAcceleration.csv"), named("Accelerometer.csv")
     gravity_file = named("Gravity.csv")
     gyr_file, meta_file = named("Gyroscope.csv"), named("Metadata.csv")
-    if gyr_file is None:
-        raise DataFormatError(f"{source}: Sensor Logger export without Gyroscope.csv; enable the gyroscope")
+    if gyr_file is None and total is None and gravity_file is None:
+        raise _no_up(source, "Sensor Logger", "enable the gyroscope or gravity")
     tally = Tally()
     platform = _platform(meta_file) if meta_file else ""
     meta = {"clock": "Sensor Logger seconds_elapsed", "platform": platform or "unknown"}
-    gyr = _stream(gyr_file, "seconds_elapsed", list(XYZ))
+    gyr = _stream(gyr_file, "seconds_elapsed", list(XYZ)) if gyr_file is not None else None
     if total is not None:
         tally.notes.append("acc from TotalAcceleration.csv (gravity included)")
         acc = _stream(total, "seconds_elapsed", list(XYZ))
