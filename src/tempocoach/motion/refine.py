@@ -546,7 +546,7 @@ def with_tempo_sign(frame: MotionFrame, tempo: TempoCode, reps: list[Rep], faste
 
 
 def with_set_sign(frame: MotionFrame, moving_radps: float = 0.5,
-                    reps_span_s: tuple[float, float] | None = None) -> MotionFrame | None:
+                  reps_span_s: tuple[float, float] | None = None) -> MotionFrame | None:
     """A rotation lift's frame with every sample signed one way; None when the sign never changed.
     The way is the one the tracker read the set's reps with (given their span): its sign evidence
     forgets within a few seconds, so where it wavered, the sign held over most of the reps' turning
@@ -617,7 +617,7 @@ def _peak_speeds(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
     """The rep's peak speed up (concentric) and down (eccentric), in the frame's unit per second."""
     peaks = []
     for phase, sign in ((Phase.CONCENTRIC, 1.0), (Phase.ECCENTRIC, -1.0)):
-        span = next((p for p in rep.phases if p.phase is phase), None)
+        span = rep.span(phase)
         lo, hi = (np.searchsorted(frame.t_s, [span.start_s, span.end_s]) if span is not None else (0, 0))
         peaks.append(float(np.max(sign * frame.velocity[lo:hi], initial=0.0)))
     return peaks[0], peaks[1]
