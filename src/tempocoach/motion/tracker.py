@@ -150,7 +150,7 @@ class MotionTracker:
         self._sign_keep_per_sample = 1.0 - 1.0 / (AXIS_MEMORY_S * rate)
         self._angle = 0.0
         self._sign_evidence = 0.0
-        self._rate_lp_prev = 0.0
+        self._gyr_lp_prev = np.zeros(3)  # the last low-passed gyro sample, for its derivative
         self._first_move_sign = 0
 
     # -- public ---------------------------------------------------------------------------------
@@ -455,9 +455,10 @@ class MotionTracker:
         # the wrist's upward acceleration going with the turn's speeding up and slowing down. The
         # integrated vertical velocity would say it more directly, but drifts until a rest teaches the
         # accelerometer's offset (a slow curl's speed is soon below that drift).
-        rate_lp = gyr_lp @ axis
-        spin_up = np.diff(np.concatenate([[self._rate_lp_prev], rate_lp])) / np.maximum(dt, 1e-3)
-        self._rate_lp_prev = float(rate_lp[-1])
+        # (Differenced as vectors, then projected: the axis learned this batch reads the last batch's
+        # sample too, so a change of axis is no step in the rate.)
+        spin_up = (np.diff(np.vstack([self._gyr_lp_prev, gyr_lp]), axis=0) @ axis) / np.maximum(dt, 1e-3)
+        self._gyr_lp_prev = gyr_lp[-1].copy()
         self._sign_evidence = self._sign_evidence * self._sign_keep_per_sample ** int(fast.sum()) + float(
             np.sum(spin_up[fast] * acc_up[fast])
         )
