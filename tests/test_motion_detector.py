@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep
+from tempocoach.events import Cruise, MotionFrame, Phase, PhaseEvent, Rep
 from tempocoach.exercises import get_exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
 from tempocoach.motion.pipeline import MotionPipeline, analyze_recording
@@ -236,6 +236,45 @@ def test_a_cruise_slower_than_the_drift_tolerance_is_not_rest_once_the_set_shows
     still = np.concatenate([f.still for f in frames])
     assert not still[(batch.t_s > 2.6) & (batch.t_s < 7.2)].any()
     assert still[batch.t_s > batch.t_s[-1] - 2.0].all()
+
+
+def test_a_cruise_the_detector_sees_under_way_is_not_rest_though_its_integrated_speed_sank() -> None:
+    """A 0.045 m/s cruise for 4 s with nothing set-wide known: the tolerated speed would pass it for
+    rest after about 2 s. The detector sees the movement under way at a 0.05 m/s peak: no rest until
+    its speed falls below 0.15x that, and the rest after it is still found."""
+    batch, _ = _cruise_batch(speed_mps=0.045, cruise_s=4.0, after_s=6.0)
+    exercise = get_exercise("back-squat")
+
+    def still_when(cruise: tuple[float, float] | None) -> np.ndarray:
+        tracker = MotionTracker(exercise, "bar", TrackerSettings(sample_rate_hz=100))
+        tracker.expect_cruise(cruise)
+        return np.concatenate([tracker.update(part).still for part in batch.chunks(10)])
+
+    cruise = (batch.t_s > 2.6) & (batch.t_s < 6.2)
+    assert still_when(None)[cruise].any()  # the trap this guards against
+    still = still_when(Cruise(0.15 * 0.05, 2.1, 2.0 + 1.5 * 4.0 + 0.5))
+    assert not still[cruise].any()
+    assert still[batch.t_s > batch.t_s[-1] - 2.0].all()
+
+
+def test_live_counts_the_reps_of_slow_eccentrics_whose_integrated_speed_sinks() -> None:
+    # Leg press, 3 s eccentrics from a bar sensor at 50 Hz: the offset learned in the set-up leaves the
+    # eccentric's integrated speed at 0.05 of a true 0.1 m/s. Taken for rest 2.5 s in, the offset was
+    # "corrected" there, and every later eccentric read as standing still: live found 1 rep of 6.
+    sim = simulate_set("leg-press", "3010", reps=6, placement="bar", rate_hz=50.0, seed=11)
+    pipe, _ = _run(sim)
+    assert len(match_reps(pipe.reps, sim.truth)) >= len(sim.truth) - 1
+
+
+def test_gestures_around_a_slow_set_are_not_held_as_cruises() -> None:
+    # Lat pulldown, 5 s eccentrics: reaching for the bar before the set and letting it go after leave
+    # the integrated velocity drifting with quiet sensors. Were every movement the detector saw held
+    # as a cruise (not only one that moved the sensors after it was seen), both read as reps.
+    sim = simulate_set("lat-pulldown", "5010", reps=6, placement="bar", rate_hz=200.0, seed=67)
+    pipe, _ = _run(sim)
+    assert pipe.reps
+    assert pipe.reps[0].start_s > sim.truth[0].start_s - 0.5
+    assert pipe.reps[-1].end_s < sim.truth[-1].end_s + 0.5
 
 
 def test_a_gap_in_the_samples_does_not_lose_the_rest_of_the_set() -> None:

@@ -51,6 +51,16 @@ class TrackTrace:
 
 
 @dataclass(frozen=True)
+class Cruise:
+    """A movement the detector sees under way, as the tracker needs it: seen (its threshold crossed)
+    at `seen_s`, and until `until_s` still running if its speed stays above `min_speed` (m/s)."""
+
+    min_speed: float
+    seen_s: float
+    until_s: float
+
+
+@dataclass(frozen=True)
 class RotationTrace:
     """What the tracker read a rotation lift from, per sample: the gyro with its learned bias removed
     (rad/s, sensor frame) and the rotation axis it was projected on then (unit vectors)."""

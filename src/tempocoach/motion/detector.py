@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tempocoach.events import MotionFrame, Phase, PhaseEvent, PhaseSpan, Rep
+from tempocoach.events import Cruise, MotionFrame, Phase, PhaseEvent, PhaseSpan, Rep
 from tempocoach.exercises import Exercise
 from tempocoach.motion.edges import (
     acceleration_onset,
@@ -47,6 +47,9 @@ CREEP_ACCEL_FRACTION = 0.25  # ...the creep's acceleration staying below this sh
 MAX_CREEP_MPS2 = 0.3  # ...and below this (an accelerometer offset left after learning is smaller)
 TEMPO_SPEED_FRACTION = 0.5  # a start threshold stays below this share of the tempo's mean speed
 HALF_SIZE_SLACK = 0.75  # a first half this share of the minimum may still be a rep if the second is big
+CRUISE_FRACTION_OF_PEAK = 0.15  # a movement under way is still cruising above this share of its peak...
+CRUISE_TARGET_FACTOR = 1.5  # ...while younger than this many times its target...
+CRUISE_SLACK_S = 0.5  # ...plus this (slow lifters run 20-40% over a slow phase's target)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class _Move:
     direction: int
     start_s: float
     start_pos: float
+    seen_s: float  # when it crossed the threshold (or reversed the last one)
+    reversal: bool = False  # it began by reversing the last movement, with no rest between
     peak_speed: float = 0.0
     end_s: float | None = None
     end_pos: float | None = None
@@ -167,6 +172,22 @@ class RepDetector:
         than a good share of it."""
         peaks = [p.typical for p in self._peaks.values()]
         return min(peaks) if min(peaks) > 0.0 else None
+
+    @property
+    def cruise(self) -> Cruise | None:
+        """While a movement is under way, young enough to be a phase still running: the speed it is
+        cruising above and until when (None at rest). A slow phase cruises with a quiet accelerometer
+        and a still gyro, and its integrated speed may have drifted towards zero: the tracker must not
+        take it for rest unless the speed fell well below the movement's own."""
+        move = self._move
+        if self._state == REST or move is None:
+            return None
+        if move.reversal and self.tempo.target_s(self._pause_after[-move.direction]):
+            # The tempo asks for a pause before it: this "movement" may be the integration's error
+            # left by the last one (an explosive concentric's), and the pause must still find rest.
+            return None
+        until_s = move.start_s + CRUISE_TARGET_FACTOR * self._nominal_move_s[move.direction] + CRUISE_SLACK_S
+        return Cruise(CRUISE_FRACTION_OF_PEAK * move.peak_speed, move.seen_s, until_s)
 
     def _min_excursion(self) -> float:
         s = self.settings
@@ -265,7 +286,7 @@ class RepDetector:
         if speed < -reverse_at and not rest:
             turn_s, turn_p = self._zero_crossing(move.direction)
             self._end_move(turn_s, turn_p, t, rest_follows=False)
-            self._begin_move(-move.direction, turn_s, t, start_pos=turn_p)
+            self._begin_move(-move.direction, turn_s, t, start_pos=turn_p, reversal=True)
             return
         levelled = self._levelled_off(t, v_raw, speed, move)
         if rest or abs(v) < s.floor_fraction * threshold * 2 or levelled:
@@ -381,14 +402,14 @@ class RepDetector:
 
     # -- moves -> phases --------------------------------------------------------------------------
     def _begin_move(self, direction: int, start: tuple[float, float] | float, now_s: float,
-                    start_pos: float | None = None) -> None:
+                    start_pos: float | None = None, reversal: bool = False) -> None:
         if isinstance(start, tuple):
             start_s, pos = start
         else:
             start_s, pos = start, start_pos if start_pos is not None else self._hist[-1][2]
         self._state = direction
         self._slow_since = None
-        self._move = _Move(direction, start_s, pos)
+        self._move = _Move(direction, start_s, pos, now_s, reversal=reversal)
         rep = self._rep
         if rep is None:
             if direction == self._first_dir:
@@ -402,7 +423,7 @@ class RepDetector:
             if start_s - first.end_s <= self._max_pause_s(self._pause_after[direction]):
                 # Same direction again after a short stop (went deeper): one movement.
                 rep.spans = [first]
-                self._move = _Move(direction, first.start_s, self._first_start_pos)
+                self._move = _Move(direction, first.start_s, self._first_start_pos, now_s)
                 return
             # A long stop: what came before was not a rep's first half. Start over from here.
             self._peaks[direction].drop_last()

@@ -141,6 +141,7 @@ class MotionPipeline:
         self._refined = None  # the post-set view is worked out again if asked for
         events = self._detector.update(frame)
         self._tracker.limit_rest_speed(self._detector.slowest_typical_peak)
+        self._tracker.expect_cruise(self._detector.cruise)
         if self._detector.stopped_at_s is not None:
             # The lift's structure says the bar stopped: let the tracker zero its velocity there.
             self._tracker.hint_rest(self._detector.stopped_at_s)

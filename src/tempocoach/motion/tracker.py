@@ -10,7 +10,8 @@ The signal is signed so the concentric moves it in the + direction.
 Drift is the enemy of slow tempos: a 5 s eccentric over 0.5 m cruises at 0.1 m/s with almost no
 acceleration, so the accelerometer alone looks still there. Hence:
 - rest (and a zero-velocity update) needs the accelerometer, the gyro AND the integrated velocity to
-  agree; the integration's tolerance grows with the time since the last rest, capped below a cruise;
+  agree; the integration's tolerance grows with the time since the last rest, capped below a cruise,
+  and while the detector sees a movement under way, it must also have slowed well below that movement;
 - the accelerometer offset (bias, scale error along the up axis) is learned at rest and corrected at
   every rest from what the integration left over (velocity is zero at both ends of a movement); until
   a rest teaches it, it is the force's mean over the last few seconds;
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tempocoach.events import MotionFrame, RotationTrace, TrackTrace
+from tempocoach.events import Cruise, MotionFrame, RotationTrace, TrackTrace
 from tempocoach.exercises import Exercise
 from tempocoach.motion.calibration import AccelerometerBias
 from tempocoach.motion.filters import AxisLearner, CycleDetrend, Lowpass, RestWindow, row_norms
@@ -129,6 +130,8 @@ class MotionTracker:
         self._gap_since_rest = False
         self._rest_hint_s: float | None = None
         self._max_rest_speed = MAX_REST_SPEED_TOLERANCE
+        self._cruise: Cruise | None = None  # see expect_cruise
+        self._last_unquiet_t = -np.inf  # the last sample that was no rest candidate
         self._rest_samples_seen = 0
         self._pending_rest: list[tuple[FloatArray, FloatArray]] = []
         self._vel = np.zeros(3)  # raw integrated earth-frame velocity, zeroed at rest
@@ -235,7 +238,14 @@ class MotionTracker:
         # have built up past that, and rest must still be found.
         cap = np.where(since_rest_s < self.settings.cycle_s, self._max_rest_speed, MAX_REST_SPEED_TOLERANCE)
         tolerance = np.minimum(cap, growing)
-        return np.asarray(row_norms(v[:, self._axes]) < tolerance)
+        speed = row_norms(v[:, self._axes])
+        agrees = speed < tolerance
+        cruise = self._cruise
+        if cruise is not None and self._last_unquiet_t >= cruise.seen_s:
+            # (Only a movement that moved the sensors since it was seen: a pause's integrated
+            # velocity creeping over the threshold is not one, and must still end in rest.)
+            agrees &= (t >= cruise.until_s) | (speed < cruise.min_speed)
+        return np.asarray(agrees)
 
     # -- integration ----------------------------------------------------------------------------
     def _integrate(
@@ -281,6 +291,8 @@ class MotionTracker:
                 v_run += (recent_acc[seg] * recent_dt[seg, None]).sum(axis=0)
             if not candidate_rest[lo] and self._rest_hint_s is not None and t[lo] > self._rest_hint_s:
                 self._rest_hint_s = None  # moving again: the hint was for a stop that is over
+            if not candidate_rest[lo]:
+                self._last_unquiet_t = float(t[hi - 1])
             may_rest = bool(candidate_rest[lo]) and not self._resting
             detrend_before = copy.deepcopy(self._detrend) if may_rest else self._detrend
             v_out = self._detrend(t[lo:hi], dt[lo:hi], v_run)
@@ -320,6 +332,12 @@ class MotionTracker:
         self._max_rest_speed = MAX_REST_SPEED_TOLERANCE if slowest_peak is None else float(
             np.clip(REST_SHARE_OF_PEAK * slowest_peak, self.settings.rest_speed_mps, MAX_REST_SPEED_TOLERANCE)
         )
+
+    def expect_cruise(self, cruise: Cruise | None) -> None:
+        """The detector sees a movement under way (None: it sees none): if the sensors moved since it
+        was seen, integrated speed above its minimum is its cruise until then, however quiet the
+        sensors are now. (A rotation lift's rate comes from the gyro and needs no such help.)"""
+        self._cruise = cruise if self.mode == "translation" else None
 
     def hint_rest(self, t_s: float) -> None:
         """The detector saw a movement slow right down and level off: the next quiet moment is rest,
