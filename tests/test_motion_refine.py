@@ -27,6 +27,7 @@ from tempocoach.motion.refine import (
     sensor_error_fit,
     separate_sets,
     set_span,
+    smoothed_for_tempo,
     steady_between_lobes,
     the_set_run,
     trusted_rests,
@@ -828,3 +829,36 @@ def test_a_horizontal_rotation_lift_is_signed_by_its_tempo_after_the_set() -> No
     for found, true in pairs:
         assert abs(found.start_s - true.start_s) < 0.3
         assert found.duration_of(Phase.ECCENTRIC) > 2 * found.duration_of(Phase.CONCENTRIC)
+
+
+def test_a_slow_rotation_lifts_movements_are_not_stopped_halfway_by_the_wrists_wobble() -> None:
+    """A 4040 lateral raise from the wrist: the wrist wobbles 0.1-1 Hz about every axis, the arm's
+    rotation axis too, and its 0.3 rad/s eccentrics dipped near zero halfway. Read as stops, they cut
+    the eccentrics 1-3 s short and put the rest in a bottom pause the tempo (and the lifter) never had."""
+    sim = simulate_set("lateral-raise", "4040", reps=6, placement="wrist", rate_hz=100.0, seed=49)
+    record = analyze_recording(sim.batch, get_exercise("lateral-raise"), parse_tempo("4040"), "wrist")
+    pairs = match_reps(record.reps, sim.truth)
+    assert len(pairs) == 6
+    for found, true in pairs:
+        assert found.duration_of(Phase.BOTTOM_PAUSE) < 0.5
+        assert abs(found.duration_of(Phase.ECCENTRIC) - true.duration_of(Phase.ECCENTRIC)) < 0.75
+
+
+def test_only_slow_tempos_smooth_a_rotation_lift_and_the_ramps_stay_put() -> None:
+    t = np.arange(0.0, 12.0, 0.01)
+    ramp = np.clip((t - 4.0) / 3.0, 0.0, 0.5)  # from rest at 4.0 s to 0.5 rad/s over 1.5 s
+
+    def frame(velocity: FloatArray) -> MotionFrame:
+        return MotionFrame(t, np.cumsum(velocity) * 0.01, velocity, np.zeros(len(t), dtype=bool), "rad")
+
+    wobbly = frame(ramp + 0.2 * np.sin(2 * np.pi * 1.0 * t))
+    assert smoothed_for_tempo(wobbly, parse_tempo("31X0")) is None
+    smooth = smoothed_for_tempo(wobbly, parse_tempo("4040"))
+    assert smooth is not None
+    assert np.abs(smooth.velocity[t > 6.0] - 0.5).max() < 0.05  # the 1 Hz wobble is gone
+    # Extrapolated along its ramp (0.1 to 0.4 rad/s), the smoothed movement still starts at 4.0 s.
+    clean = smoothed_for_tempo(frame(ramp), parse_tempo("4040"))
+    assert clean is not None
+    a, b = int(np.argmax(clean.velocity >= 0.1)), int(np.argmax(clean.velocity >= 0.4))
+    slope = (clean.velocity[b] - clean.velocity[a]) / (t[b] - t[a])
+    assert abs(t[a] - clean.velocity[a] / slope - 4.0) < 0.06

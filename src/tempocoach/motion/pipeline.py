@@ -29,6 +29,7 @@ from tempocoach.motion.refine import (
     recording_sets,
     refine_translation,
     separate_sets,
+    smoothed_for_tempo,
     with_tempo_sign,
 )
 from tempocoach.motion.tracker import MotionTracker, TrackerSettings
@@ -202,6 +203,7 @@ class MotionPipeline:
             span_s = (live_reps[0].start_s, live_reps[-1].end_s) if live_reps else None
             better = about_set_axis(motion, self.tempo.rep_duration_s, tracking.axis_lowpass_hz,
                                     tracking.axis_min_rate_radps, reps_span_s=span_s)
+            better = smoothed_for_tempo(better or motion, self.tempo) or better
         else:
             settings = RefineSettings(rest_window_s=self._tracker.settings.rest_window_s)
             vertical = self.exercise.concentric != "horizontal"

@@ -613,6 +613,25 @@ def about_set_axis(frame: MotionFrame, cycle_s: float, lowpass_hz: float, min_ra
     return replace(live, position=position, velocity=velocity)
 
 
+def smoothed_for_tempo(frame: MotionFrame, tempo: TempoCode, cycles_per_phase: float = 2.0,
+                       max_cutoff_hz: float = 1.5) -> MotionFrame | None:
+    """A rotation lift's rate and angle low-passed forwards and back at cycles_per_phase over the
+    tempo's quicker movement phase: a wrist wobbles 0.1-1 Hz about every axis, the rotation's too,
+    and at a slow tempo that wobble can stop a movement halfway. Zero-phase smoothing leaves a ramp
+    that takes a good part of the phase where it was, so edges extrapolated along it stay put (a
+    ramp over 1.5 s of a 4 s phase: within 0.05 s; a 0.5 s one starts 0.3 s early). None for tempos
+    quick enough to need more than max_cutoff_hz."""
+    quicker_s = min(tempo.nominal_s(Phase.ECCENTRIC), tempo.nominal_s(Phase.CONCENTRIC))
+    cutoff_hz = cycles_per_phase / quicker_s
+    if cutoff_hz > max_cutoff_hz:
+        return None
+    velocity = zero_phase_lowpass(frame.t_s, frame.velocity, cutoff_hz)
+    position = zero_phase_lowpass(frame.t_s, frame.position, cutoff_hz)
+    if velocity is None or position is None:
+        return None
+    return replace(frame, velocity=velocity, position=position)
+
+
 def _peak_speeds(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
     """The rep's peak speed up (concentric) and down (eccentric), in the frame's unit per second."""
     peaks = []
