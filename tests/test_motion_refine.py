@@ -862,3 +862,27 @@ def test_only_slow_tempos_smooth_a_rotation_lift_and_the_ramps_stay_put() -> Non
     a, b = int(np.argmax(clean.velocity >= 0.1)), int(np.argmax(clean.velocity >= 0.4))
     slope = (clean.velocity[b] - clean.velocity[a]) / (t[b] - t[a])
     assert abs(t[a] - clean.velocity[a] / slope - 4.0) < 0.06
+
+
+def test_a_brake_and_push_far_longer_apart_than_the_pause_do_not_make_the_cruise_between_a_pause() -> None:
+    """Lobes: the eccentric's push (-) and a brake (+) at 3 s, the concentric's push (+) at 10 s. A 2 s
+    bottom pause (3 s at most) cannot fill 7 s: the eccentric's own start and end were too gentle to
+    make lobes, and the quiet between is its cruise, trusted only near the push it holds."""
+    t = np.arange(0.0, 14.0, 0.01)
+    lobes = [(int(np.searchsorted(t, at)), sign) for at, sign in [(1.0, -1), (3.0, 1), (10.0, 1), (12.0, -1)]]
+    quiet = (t > 3.2) & (t < 10.05)
+    longest = {1: 3.0, -1: 3.0}
+    trusted = trusted_rests(t, quiet, lobes, (0.5, 13.5), 0.15, longest)
+    assert not trusted[(t > 4.0) & (t < 9.0)].any()
+    assert trusted[(t > 9.9) & (t < 10.05)].all()
+    near = [(int(np.searchsorted(t, at)), sign) for at, sign in [(1.0, -1), (3.0, 1), (5.5, 1), (8.0, -1)]]
+    quiet_near = (t > 3.2) & (t < 5.55)  # a 2.5 s pause between its brake and push is one
+    assert trusted_rests(t, quiet_near, near, (0.5, 13.5), 0.15, longest)[(t > 3.3) & (t < 5.4)].all()
+
+
+def test_a_slow_glute_bridge_keeps_the_reps_whose_eccentrics_made_no_lobes() -> None:
+    # Bar on the hips, 3 s eccentrics at 50 Hz: a stray lobe in the top pause paired with the next
+    # concentric's push as a bottom pause 7 s long, and two reps' eccentrics vanished into "rest".
+    sim = simulate_set("glute-bridge", "3110", reps=6, placement="bar", rate_hz=50.0, seed=10142)
+    record = analyze_recording(sim.batch, get_exercise("glute-bridge"), parse_tempo("3110"), "bar")
+    assert len(match_reps(record.reps, sim.truth)) >= 5

@@ -230,6 +230,7 @@ IMPACT_S = 0.15  # an impact's ring dies out within about this long...
 IMPACT_MPS2 = 2.0  # ...and stands this far off the acceleration around it
 PAUSE_AT = {1: Phase.BOTTOM_PAUSE, -1: Phase.TOP_PAUSE}  # the pause a reversal lobe's sign stands for
 SLOW_FACTOR = 1.5  # a movement (and its pause) may last this many times its nominal time
+PAUSE_LOBES_SLACK_S = 2.0  # the brake and push lobes' middles lie within a second outside their pause
 Lobe = tuple[int, int]  # (sample index of a lobe's middle, sign of its acceleration)
 Span = tuple[float, float]  # seconds
 
@@ -403,8 +404,12 @@ def trusted_rests(t_s: FloatArray, candidates: np.ndarray, lobes: list[Lobe], sp
     lobe_t = t_s[[i for i, _ in lobes]]
     signs = [sign for _, sign in lobes]
     # Reversals through a pause the tempo programs: all the quiet between their brake and push is rest.
+    # (Not when the brake comes far longer before the push than the pause lasts: a movement's start
+    # and end were too gentle to make lobes, and the "pause" would hold all of its cruise.)
     pauses = [(brake, push) for brake, push, sign in brake_push_pairs(lobes)
-              if longest_pause_s is None or longest_pause_s[sign] > 0.0]
+              if longest_pause_s is None or (
+                  longest_pause_s[sign] > 0.0
+                  and t_s[push] - t_s[brake] <= longest_pause_s[sign] + PAUSE_LOBES_SLACK_S)]
     for lo, hi in _runs(candidates):
         first_inside = int(np.searchsorted(lobe_t, t_s[lo] - tolerance_s))
         first_after = int(np.searchsorted(lobe_t, t_s[hi - 1] + tolerance_s, side="right"))
