@@ -231,7 +231,8 @@ class MotionTracker:
 
     def _agreeing(self, v: FloatArray, t: FloatArray) -> np.ndarray:
         """Per sample: is the integrated speed small enough for rest? The tolerance grows with the time
-        since the last rest (the integration's error grows too) but stays below a slow cruise."""
+        since the last rest (the integration's error grows too) but stays below a slow cruise, and below
+        a share of the movement the detector sees under way (expect_cruise)."""
         since_rest_s = np.maximum(0.0, t - self._motion_start_t)
         growing = self.settings.rest_speed_mps + DRIFT_PER_S * since_rest_s
         # Within a rep's time of the last rest, speed near the set's own is motion; later, drift may
