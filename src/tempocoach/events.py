@@ -53,7 +53,9 @@ class TrackTrace:
 @dataclass(frozen=True)
 class Cruise:
     """A movement the detector sees under way, as the tracker needs it: seen (its threshold crossed)
-    at `seen_s`, and until `until_s` still running if its speed stays above `min_speed` (m/s)."""
+    at `seen_s`, and until `until_s` still running if its speed stays above `min_speed` (m/s). (The
+    detector's speeds are net of the velocity offset it carries after a stop the tracker missed; the
+    tracker compares min_speed with its own integrated speed, which can differ by that offset.)"""
 
     min_speed: float
     seen_s: float

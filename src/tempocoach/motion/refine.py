@@ -383,8 +383,10 @@ def _between_brake_and_push(t_s: FloatArray, lo: int, hi: int, pauses: list[tupl
     a paused reversal (`pauses`: their sample indices, see brake_push_pairs), within tolerance; None if
     there is none. The brake's or the push's middle may fall just inside the quiet or just outside it:
     either way the pause is all of the quiet between them, not a stretch centred on one of them."""
-    for brake, push in pauses:
-        if brake < hi - 1 and push > lo:
+    for brake, push in pauses:  # (in time order)
+        if brake >= hi - 1:
+            break
+        if push > lo:
             start = max(lo, int(np.searchsorted(t_s, t_s[brake] - tolerance_s)))
             end = min(hi, int(np.searchsorted(t_s, t_s[push] + tolerance_s, side="right")))
             return start, end
