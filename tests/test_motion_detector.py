@@ -308,6 +308,33 @@ def test_a_sensor_without_gyro_still_finds_reps() -> None:
     assert found >= true // 2
 
 
+def test_a_gyro_reading_exactly_zero_at_rest_is_still_a_gyro() -> None:
+    # A noiseless sensor (a coarse gyro step or a zero-rate deadband do the same) reads 0 rad/s while
+    # the pad rests before the set. That is no sign of a missing gyro: the leg curl's rotation must
+    # still come from the gyro (before, live took the first 0.2 s for an accelerometer-only sensor,
+    # tracked the pad as a translation and found 2 reps of 6, the refinement none).
+    sim = simulate_set("leg-curl", "3010", reps=6, placement="bar", rate_hz=100, seed=100,
+                       sensor=SensorConfig.ideal())
+    first_move = int(np.argmax(np.any(sim.batch.gyr_radps != 0, axis=1)))
+    assert sim.batch.t_s[first_move] - sim.batch.t_s[0] > 0.3  # the lead-in reads exactly zero
+    pipe, _ = _run(sim)
+    assert pipe.unit == "rad"
+    assert len(match_reps(pipe.reps, sim.truth)) >= 5
+    assert len(match_reps(pipe.refined()[0], sim.truth)) == 6
+
+
+def test_a_stream_without_gyro_is_known_by_its_moving_accelerometer() -> None:
+    # No metadata says the gyro is absent, but the pad moves while it reads zero: no gyro, so the leg
+    # extension is followed along the pad's path (a translation, in metres).
+    sim = simulate_set("leg-extension", "3010", reps=6, placement="bar", rate_hz=100, seed=1)
+    pipe = MotionPipeline(get_exercise("leg-extension"), parse_tempo("3010"), "bar", 100.0)
+    for b in sim.batches(5):
+        pipe.update(ImuBatch(b.t_s, b.acc_mps2, np.zeros_like(b.gyr_radps)))
+    pipe.finish()
+    assert pipe.unit == "m"
+    assert len(match_reps(pipe.refined()[0], sim.truth)) >= 4
+
+
 def test_a_rotation_lift_without_gyro_is_followed_along_the_pads_path() -> None:
     # An accelerometer-only sensor on a leg extension's pad: no turning to read, so the pad's path is
     # tracked as a translation lift's (before, no rep at all was found).

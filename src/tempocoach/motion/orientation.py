@@ -26,6 +26,9 @@ STILL_TILT_NOISE_RAD = 0.004  # gravity's direction wanders this much at rest (n
 MAX_GYRO_BIAS_RADPS = 0.25  # an uncalibrated MEMS gyro (a Feather nRF52840's) reads up to this at rest
 CHEAP_GYRO_BIAS_RADPS = 0.1  # a still start teaches a bias this large (a hand's sway can pass for less)
 MAX_HOLE_FRACTION = 0.02  # more gaps than this (> 3 periods each) and the gyro cannot be integrated
+# An accelerometer axis changing by this much (a 3 degree tilt, or a push) while the gyro reads zero:
+# the sensor moved, so it has no gyro.
+SILENT_GYRO_MOVE_MPS2 = 0.5
 
 
 @dataclass(frozen=True)
@@ -236,13 +239,29 @@ class GravityFrame:
 
 
 def gyro_absent(batch: ImuBatch) -> bool:
-    """No gyro at all: said so, or all zeros (as from a Polar H10)."""
+    """No gyro at all: said so, or all zeros (as from a Polar H10). For a whole recording; a stream's
+    first samples need `gyro_seen`."""
     return batch.meta.get("gyro") == "absent" or not np.any(batch.gyr_radps)
 
 
-def needs_gravity_frame(batch: ImuBatch) -> bool:
-    """No usable gyro for an AHRS: absent (gyro_absent) or a stream full of holes."""
-    if gyro_absent(batch):
+def gyro_seen(batch: ImuBatch) -> bool | None:
+    """Does a stream's start show a gyro? True: it reads something. False: said to be absent, or all
+    zeros while the accelerometer moved (a turning sensor shows a rate). None: all zeros at rest, which
+    tells nothing: a quiet gyro with a coarse step (16 bits over +-2000 dps is 1 mrad/s) or a zero-rate
+    deadband reads exactly zero while still."""
+    if batch.meta.get("gyro") == "absent":
+        return False
+    if np.any(batch.gyr_radps):
+        return True
+    acc = batch.acc_mps2
+    moved = len(acc) and float(np.abs(acc - acc[0]).max()) > SILENT_GYRO_MOVE_MPS2
+    return False if moved else None
+
+
+def needs_gravity_frame(batch: ImuBatch, no_gyro: bool | None = None) -> bool:
+    """No usable gyro for an AHRS: absent (gyro_absent, unless `no_gyro` says already) or a stream full
+    of holes."""
+    if gyro_absent(batch) if no_gyro is None else no_gyro:
         return True
     if len(batch) < 20:
         return False

@@ -19,7 +19,7 @@ import numpy as np
 from tempocoach.events import MotionFrame, Phase, PhaseEvent, Rep, SetRecord
 from tempocoach.exercises import Exercise
 from tempocoach.motion.detector import DetectorSettings, RepDetector
-from tempocoach.motion.orientation import OrientationSettings, gyro_absent, needs_gravity_frame
+from tempocoach.motion.orientation import OrientationSettings, gyro_absent, gyro_seen, needs_gravity_frame
 from tempocoach.motion.refine import (
     RefineSettings,
     about_set_axis,
@@ -40,6 +40,7 @@ BLOCK_S = 0.05  # the core's step; samples wait at most this long for their bloc
 # The first step is longer: the AHRS levels its starting attitude from the first step's samples.
 FIRST_STEP_S = OrientationSettings.level_window_s
 RATE_SAMPLES = 8  # samples needed to estimate an unknown rate
+GYRO_WAIT_S = 10.0  # a gyro reading all zeros at rest is taken for present after this long
 
 
 class MotionPipeline:
@@ -66,11 +67,20 @@ class MotionPipeline:
         self.stale_samples = 0  # samples dropped for arriving at or before a sample already seen
         self._refined: tuple[list[Rep], MotionFrame] | None = None
 
-    def _start(self, rate_hz: float, first: ImuBatch) -> None:
+    def _gyro_missing(self, held: ImuBatch) -> bool | None:
+        """Whether the sensor lacks a gyro, once its first samples show it (None: not yet)."""
+        if self._tracker_settings is not None and self._tracker_settings.no_gyro:
+            return True
+        seen = gyro_seen(held)
+        if seen is None and len(held) and held.t_s[-1] - held.t_s[0] < GYRO_WAIT_S:
+            return None  # all zeros at rest: wait for the sensor to move (nothing happens meanwhile)
+        return seen is False
+
+    def _start(self, rate_hz: float, first: ImuBatch, no_gyro: bool) -> None:
         base = self._tracker_settings or TrackerSettings()
         settings = replace(base, sample_rate_hz=rate_hz, cycle_s=self.tempo.rep_duration_s,
-                           gravity_frame=base.gravity_frame or needs_gravity_frame(first),
-                           no_gyro=base.no_gyro or gyro_absent(first))
+                           gravity_frame=base.gravity_frame or needs_gravity_frame(first, no_gyro),
+                           no_gyro=no_gyro)
         self._tracker = MotionTracker(self.exercise, self.placement, settings)
         self._detector = RepDetector(self.exercise, self.tempo, self._detector_settings,
                                      unit=self._tracker.unit)
@@ -86,10 +96,11 @@ class MotionPipeline:
             held = self._take_held()
             self._rate_hz = self._rate_hz or estimate_rate_hz(held.t_s)
             first = max(1, round(FIRST_STEP_S * self._rate_hz))
-            if len(held) < first:
+            no_gyro = self._gyro_missing(held)
+            if len(held) < first or no_gyro is None:
                 self._put_back(held)
                 return []
-            self._start(self._rate_hz, held)
+            self._start(self._rate_hz, held, no_gyro)
             self._put_back(held.slice(first, len(held)))
             events += self._step(held.slice(0, first))
         if self._held_count < self._block:
@@ -107,7 +118,7 @@ class MotionPipeline:
         held = self._take_held()
         if len(held) and self._tracker is None:
             self._rate_hz = self._rate_hz or estimate_rate_hz(held.t_s)
-            self._start(self._rate_hz, held)
+            self._start(self._rate_hz, held, bool(self._gyro_missing(held)))
         if len(held):
             events = self._step(held)
         self._refined = None
