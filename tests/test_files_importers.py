@@ -153,7 +153,7 @@ def test_metawear_without_gyroscope_loads_and_says_so(tmp_path: Path) -> None:
         load_recording(gyr_only)
 
 
-def phyphox_export(folder: Path, quoted: bool = True, delimiter: str = ",") -> None:
+def phyphox_export(folder: Path, quoted: bool = True, delimiter: str = ",", decimal: str = ".") -> None:
     t_s = np.arange(0, 2, 0.005)
     f, w = truth(t_s)
     q = '"' if quoted else ""
@@ -163,8 +163,7 @@ def phyphox_export(folder: Path, quoted: bool = True, delimiter: str = ",") -> N
         absolute = np.linalg.norm(xyz, axis=1)
         body = "\n".join(delimiter.join(f"{v:.9E}" for v in (s, x, y, z, a)) for s, (x, y, z), a in
                          zip(t_s, xyz, absolute, strict=True))
-        if delimiter == ";":  # phyphox "CSV (Semicolon, decimal comma)"
-            body = body.replace(".", ",")
+        body = body.replace(".", decimal)
         (folder / name).write_text(header + "\n" + body + "\n")
 
     write("Accelerometer.csv", ["Time (s)"] + [f"Acceleration {a} (m/s^2)" for a in "xyz"]
@@ -190,9 +189,11 @@ def test_phyphox_folder_and_zip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(from_zip.acc_mps2, batch.acc_mps2)
 
 
-@pytest.mark.parametrize("delimiter", ["\t", ";"])
-def test_phyphox_tab_and_semicolon_decimal_comma_exports(tmp_path: Path, delimiter: str) -> None:
-    phyphox_export(tmp_path, delimiter=delimiter)
+@pytest.mark.parametrize(("delimiter", "decimal"), [("\t", "."), (";", "."), ("\t", ","), (";", ",")])
+def test_phyphox_tab_and_semicolon_exports_with_either_decimal_mark(tmp_path: Path, delimiter: str,
+                                                                    decimal: str) -> None:
+    # phyphox's CSV choices besides comma-separated: tab or semicolon, each with a decimal point or comma.
+    phyphox_export(tmp_path, delimiter=delimiter, decimal=decimal)
     batch = load_recording(tmp_path)[0]
     f, w = truth(batch.t_s)
     assert len(batch) == 400

@@ -133,7 +133,8 @@ def read_table(name: str, text: str, has_header: bool = True) -> Table:
     lines = [s for _, s in numbered]
     if lines and '"' in lines[0]:  # phyphox quotes every field
         lines = [s.replace('"', "") for s in lines]
-    if delimiter == ";" and lines and "," in lines[0]:  # decimal comma (phyphox "CSV (semicolon)")
+    if delimiter != "," and lines and "," in lines[0]:
+        # Decimal commas: phyphox's "CSV (Semicolon, decimal comma)" and "CSV (Tabulator, decimal comma)".
         lines = [s.replace(",", ".") for s in lines]
     line_numbers = np.fromiter((i for i, _ in numbered), dtype=np.int64, count=len(numbered))
     return Table(name, columns, lines, line_numbers, delimiter, comments, len(body) - len(lines))
