@@ -45,7 +45,10 @@ from tempocoach.motion.orientation import (
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, ImuBatch, time_steps
 
 REST_HINT_S = 1.0  # a detector's stop hint holds this long, or until the sensor moves again
-GAP_S = 0.25  # a hole in the samples longer than this breaks the integration
+# A hole in the samples longer than this breaks the integration. Across a shorter one (a BLE packet or
+# two lost, 0.2-0.5 s), integrating the acceleration as a straight line between its two sides keeps
+# the speed closer than holding it would, and keeps a slow phase's cruise from being taken for rest.
+GAP_S = 0.6
 REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
 RECENT_S = 0.6  # history kept to recover a movement's true onset
 DRIFT_PER_S = 0.008  # m/s of integration error tolerated per second since the last rest
