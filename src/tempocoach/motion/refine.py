@@ -51,7 +51,9 @@ class RefineSettings:
     lobe_tolerance_s: float = 0.15  # a lobe's middle this close to a rest is in it
     anchor_window_s: float = 0.3  # a reversal's zero velocity is searched this close to its lobe
     anchor_speed_mps: float = 0.06  # ...and only taken if the fitted velocity is this slow there
-    outlier_min_reps: int = 4  # only a set this long has a "typical" rep to compare its ends with
+    # Only a set this long has a "typical" rep to compare its ends with. Three: a heavy set of two
+    # with a set-up move read as a third has two alike to judge it by.
+    outlier_min_reps: int = 3
     outlier_return_fraction: float = 0.3  # a rep's second half comes back at least this share...
     outlier_size_range: tuple[float, float] = (0.4, 2.5)  # ...and its size is within this of typical
     outlier_rush_fraction: float = 0.3  # ...and its eccentric is not quicker than this share of typical...
