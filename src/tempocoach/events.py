@@ -33,7 +33,8 @@ class TrackTrace:
 
     acceleration: gravity-free acceleration along the lift's signed axis (m/s^2) before any offset
     learned live; quiet: accelerometer and gyro alone look still (a rest candidate, before the
-    integrated speed is asked); up_in_sensor: the up direction in the sensor frame (unit vectors).
+    integrated speed is asked; the gyro may turn as fast as TrackerSettings.settled_gyr_radps, looser
+    than live rest allows); up_in_sensor: the up direction in the sensor frame (unit vectors).
     """
 
     acceleration: FloatArray
