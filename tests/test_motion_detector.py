@@ -407,11 +407,16 @@ def test_a_gyro_reading_exactly_zero_at_rest_is_still_a_gyro() -> None:
 
 def test_a_stream_without_gyro_is_known_by_its_moving_accelerometer() -> None:
     # No metadata says the gyro is absent, but the pad moves while it reads zero: no gyro, so the leg
-    # extension is followed along the pad's path (a translation, in metres).
+    # extension is followed along the pad's path (a translation, in metres). However long the sensor
+    # lay still before (here 30 s), the zeros only decide once it moves.
     sim = simulate_set("leg-extension", "3010", reps=6, placement="bar", rate_hz=100, seed=1)
+    b = sim.batch
+    still_t = b.t_s[0] - 30.0 + np.arange(3000) * 0.01
+    lying = ImuBatch(still_t, np.tile(b.acc_mps2[0], (3000, 1)), np.zeros((3000, 3)))
+    stream = ImuBatch.concat([lying, ImuBatch(b.t_s, b.acc_mps2, np.zeros_like(b.gyr_radps))])
     pipe = MotionPipeline(get_exercise("leg-extension"), parse_tempo("3010"), "bar", 100.0)
-    for b in sim.batches(5):
-        pipe.update(ImuBatch(b.t_s, b.acc_mps2, np.zeros_like(b.gyr_radps)))
+    for lo in range(0, len(stream), 5):
+        pipe.update(stream.slice(lo, min(len(stream), lo + 5)))
     pipe.finish()
     assert pipe.unit == "m"
     assert len(match_reps(pipe.refined()[0], sim.truth)) >= 4

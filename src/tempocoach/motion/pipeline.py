@@ -40,7 +40,7 @@ BLOCK_S = 0.05  # the core's step; samples wait at most this long for their bloc
 # The first step is longer: the AHRS levels its starting attitude from the first step's samples.
 FIRST_STEP_S = OrientationSettings.level_window_s
 RATE_SAMPLES = 8  # samples needed to estimate an unknown rate
-GYRO_WAIT_S = 10.0  # a gyro reading all zeros at rest is taken for present after this long
+GYRO_WAIT_S = 10.0  # still samples kept while a gyro reading all zeros says nothing yet
 
 
 class MotionPipeline:
@@ -68,13 +68,12 @@ class MotionPipeline:
         self._refined: tuple[list[Rep], MotionFrame] | None = None
 
     def _gyro_missing(self, held: ImuBatch) -> bool | None:
-        """Whether the sensor lacks a gyro, once its first samples show it (None: not yet)."""
+        """Whether the sensor lacks a gyro, once its first samples show it (None: not yet, all zeros
+        at rest; nothing happens until the sensor moves, and then it shows)."""
         if self._tracker_settings is not None and self._tracker_settings.no_gyro:
             return True
         seen = gyro_seen(held)
-        if seen is None and len(held) and held.t_s[-1] - held.t_s[0] < GYRO_WAIT_S:
-            return None  # all zeros at rest: wait for the sensor to move (nothing happens meanwhile)
-        return seen is False
+        return None if seen is None else not seen
 
     def _start(self, rate_hz: float, first: ImuBatch, no_gyro: bool) -> None:
         base = self._tracker_settings or TrackerSettings()
@@ -98,7 +97,10 @@ class MotionPipeline:
             first = max(1, round(FIRST_STEP_S * self._rate_hz))
             no_gyro = self._gyro_missing(held)
             if len(held) < first or no_gyro is None:
-                self._put_back(held)
+                # While waiting, only the last GYRO_WAIT_S is kept: stepping a long wait at once
+                # would hold up the first rep's events.
+                keep_from = int(np.searchsorted(held.t_s, held.t_s[-1] - GYRO_WAIT_S))
+                self._put_back(held.slice(keep_from, len(held)))
                 return []
             self._start(self._rate_hz, held, no_gyro)
             self._put_back(held.slice(first, len(held)))
