@@ -254,7 +254,7 @@ def gyro_seen(batch: ImuBatch) -> bool | None:
     if np.any(batch.gyr_radps):
         return True
     acc = batch.acc_mps2
-    moved = len(acc) and float(np.abs(acc - acc[0]).max()) > SILENT_GYRO_MOVE_MPS2
+    moved = len(acc) > 0 and float(np.abs(acc - acc[0]).max()) > SILENT_GYRO_MOVE_MPS2
     return False if moved else None
 
 

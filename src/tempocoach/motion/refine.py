@@ -24,7 +24,7 @@ from scipy.signal import butter, find_peaks, sosfiltfilt
 
 from tempocoach.events import MotionFrame, Phase, Rep
 from tempocoach.motion.filters import principal_axis
-from tempocoach.motion.tracker import GAP_S, TrackerSettings, lost_excursion_m
+from tempocoach.motion.tracker import TrackerSettings, lost_excursion_m
 from tempocoach.sensors.base import STANDARD_GRAVITY, FloatArray, estimate_rate_hz, time_steps
 from tempocoach.tempo import TempoCode
 
@@ -33,8 +33,8 @@ from tempocoach.tempo import TempoCode
 class RefineSettings:
     # A hole in the samples longer than this breaks the integration. With the set in hand, the speed
     # across a shorter one is the straight line between its sides (the fit between rests takes up the
-    # error); live, the tracker stops at GAP_S. (120 sets with a 0.5-1.5 s hole: F1 0.963 -> 0.968.)
-    gap_s: float = 5 * GAP_S
+    # error); live, the tracker stops at its GAP_S. (120 sets with a 0.5-1.5 s hole: F1 0.963 -> 0.968.)
+    gap_s: float = 3.0
     rest_window_s: float = TrackerSettings.rest_window_s  # the tracker's quiet flag needs this much
     quiet_lowpass_hz: float = TrackerSettings.lowpass_hz  # a pause is steady in acceleration low-passed
     quiet_acc_mps2: float = TrackerSettings.rest_acc_mps2  # ...at this cutoff, to within this

@@ -49,7 +49,6 @@ REST_HINT_S = 1.0  # a detector's stop hint holds this long, or until the sensor
 # two lost, 0.2-0.5 s), integrating the acceleration as a straight line between its two sides keeps
 # the speed closer than holding it would, and keeps a slow phase's cruise from being taken for rest.
 GAP_S = 0.6
-HOLE_S = 0.1  # a step this long is lost samples, not a sample period (10 Hz and up)
 REST_SPEED_WINDOW_S = 0.5  # velocity gained over this window must be small at rest
 RECENT_S = 0.6  # history kept to recover a movement's true onset
 DRIFT_PER_S = 0.008  # m/s of integration error tolerated per second since the last rest
@@ -163,7 +162,7 @@ class MotionTracker:
         self._rotation_axis = AxisLearner(3, AXIS_MEMORY_S * rate)
         self._sign_keep_per_sample = 1.0 - 1.0 / (AXIS_MEMORY_S * rate)
         self._angle = 0.0
-        self._rate_prev = 0.0  # the last sample's rate about the axis (for a hole after it)
+        self._rate_prev = 0.0  # the last sample's rate about the axis (the next trapezoid starts there)
         self._sign_evidence = 0.0
         self._gyr_lp_prev = np.zeros(3)  # the last low-passed gyro sample, for its derivative
         self._first_move_sign = 0
@@ -487,15 +486,12 @@ class MotionTracker:
         axis = self._rotation_axis.learn(smooth[fast])
         rate = gyr @ axis
         rate[rest] = 0.0
-        steps = rate * dt
-        # Across a hole in the samples, the rate before it and after it, not after it alone: a 1 s
-        # hole read at the rate it ends with turns the angle by a whole phase's range.
-        hole = dt > HOLE_S
-        if hole.any():
-            before = np.concatenate([[self._rate_prev], rate[:-1]])
-            steps[hole] = 0.5 * (before[hole] + rate[hole]) * dt[hole]
+        # Trapezoids, as for translation: across a hole in the samples the rate before it counts as
+        # much as the rate after it (a 1 s hole read at the rate it ends with alone turned the angle
+        # by a whole phase's range).
+        before = np.concatenate([[self._rate_prev], rate[:-1]])
         self._rate_prev = float(rate[-1])
-        angle = self._angle + np.cumsum(steps)
+        angle = self._angle + np.cumsum(0.5 * (before + rate) * dt)
         self._angle = float(angle[-1])
         direction = self.exercise.concentric
         if direction == "horizontal":
