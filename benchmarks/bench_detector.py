@@ -14,6 +14,9 @@ seeded grid over the whole catalogue). Reported:
 broken down by exercise, tempo and placement. --no-gyro scores the translation lifts with the gyro
 removed from the stream (an accelerometer-only sensor such as a Polar H10: the gravity-frame path).
 --packet-ms sizes the packets the live pipeline is fed (1 ms: one sample each, as a WitMotion sends).
+--off-tempo: the simulated lifter ignores the programmed tempo and lifts at another drawn from the same
+list (one in nine draws the programmed one); the set is analysed at the programmed tempo and scored
+against what the lifter did. A coach must count the reps of a lifter who does not keep the tempo.
 """
 
 from __future__ import annotations
@@ -43,6 +46,13 @@ MODE = "live" if "--live" in sys.argv else "analyze" if "--analyze" in sys.argv 
 NO_GYRO = "--no-gyro" in sys.argv
 # Read here, not in main: the worker processes import this module and need them too.
 PACKET_S = float(sys.argv[sys.argv.index("--packet-ms") + 1]) / 1000 if "--packet-ms" in sys.argv else 0.05
+OFF_TEMPO = "--off-tempo" in sys.argv
+
+
+def lifted_tempo(programmed: str, seed: int) -> str:
+    """The tempo the simulated lifter keeps: the programmed one, or with --off-tempo one drawn from
+    TEMPOS by the set's seed (from a generator of its own, so the grid is the same either way)."""
+    return str(np.random.default_rng(seed + 1_000_003).choice(TEMPOS)) if OFF_TEMPO else programmed
 
 
 def _without_gyro(batch: ImuBatch) -> ImuBatch:
@@ -56,6 +66,7 @@ class SetResult:
     placement: str
     rate_hz: float
     seed: int
+    lifted: str
     true_reps: int
     found_reps: int
     matched: int
@@ -71,7 +82,8 @@ def _edges(rep: Rep) -> dict[Phase, tuple[float, float]]:
 
 def run_one(spec: tuple[str, str, str, float, int]) -> SetResult:
     exercise, tempo, placement, rate_hz, seed = spec
-    sim = simulate_set(exercise=exercise, tempo=tempo, reps=6, placement=placement, rate_hz=rate_hz,
+    lifted = lifted_tempo(tempo, seed)
+    sim = simulate_set(exercise=exercise, tempo=lifted, reps=6, placement=placement, rate_hz=rate_hz,
                        seed=seed)
     if NO_GYRO:
         sim = replace(sim, batch=_without_gyro(sim.batch))
@@ -91,7 +103,8 @@ def run_one(spec: tuple[str, str, str, float, int]) -> SetResult:
     else:
         found = pipe.refined()[0] if MODE == "refined" else pipe.reps
     pairs = match_reps(found, sim.truth)
-    result = SetResult(exercise, tempo, placement, rate_hz, seed, len(sim.truth), len(found), len(pairs))
+    result = SetResult(exercise, tempo, placement, rate_hz, seed, lifted, len(sim.truth), len(found),
+                       len(pairs))
     for f, t in pairs:
         fe, te = _edges(f), _edges(t)
         for phase, (ts, tend) in te.items():
@@ -160,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analyze", action="store_true", help="score `analyze` of the whole recording")
     parser.add_argument("--no-gyro", action="store_true", help="translation lifts, gyro removed")
     parser.add_argument("--packet-ms", type=float, default=50.0, help="live packet size")
-    parser.add_argument("--by", choices=["exercise", "tempo", "placement", "rate_hz", "none"], nargs="*",
+    parser.add_argument("--off-tempo", action="store_true", help="the lifter keeps another tempo")
+    parser.add_argument("--by", choices=["exercise", "tempo", "lifted", "placement", "rate_hz", "none"],
+                        nargs="*",
                         default=["exercise", "tempo", "placement", "rate_hz"])
     args = parser.parse_args(argv)
     specs = grid(args.sets, args.seed)
