@@ -649,12 +649,13 @@ def test_a_last_rep_that_drops_the_bar_far_faster_than_the_set_moves_is_dropped(
     assert [r.start_s for r in kept] == [r.start_s for r in reps[:-1]]
 
 
-def _rep_at(start_s: float, bottom_pause_s: float = 0.0, move_s: float = 1.5) -> Rep:
+def _rep_at(start_s: float, bottom_pause_s: float = 0.0, move_s: float = 1.5, range_m: float = 0.0) -> Rep:
     ecc, bot, con, top = ECCENTRIC_FIRST
     bottom_s = start_s + move_s
     up_s = bottom_s + bottom_pause_s
     return Rep(0, (PhaseSpan(ecc, start_s, bottom_s), PhaseSpan(bot, bottom_s, up_s),
-                   PhaseSpan(con, up_s, up_s + move_s), PhaseSpan(top, up_s + move_s, up_s + move_s)))
+                   PhaseSpan(con, up_s, up_s + move_s), PhaseSpan(top, up_s + move_s, up_s + move_s)),
+               range_m)
 
 
 def test_the_set_run_leaves_out_what_happened_long_before_or_after_the_set() -> None:
@@ -663,6 +664,15 @@ def test_the_set_run_leaves_out_what_happened_long_before_or_after_the_set() -> 
     rest_read_as_a_pause = [_rep_at(60.0, bottom_pause_s=45.0)]
     fidgeting = [_rep_at(120.0), _rep_at(124.0), _rep_at(150.0)]
     assert the_set_run(walk_out + the_set + rest_read_as_a_pause + fidgeting) == the_set
+
+
+def test_the_set_is_the_run_with_the_most_lifting_not_the_most_reps() -> None:
+    # A watch worn for a whole recording: ten presses of 0.35 m, then two minutes of small moves at
+    # the set's cadence (putting the dumbbells down, wiping, fidgeting), 23 "reps" of 0.1 m.
+    the_set = [_rep_at(7.0 + 4.0 * k, range_m=0.35) for k in range(10)]
+    fidgeting = [_rep_at(113.0 + 3.0 * k, move_s=1.0, range_m=0.1) for k in range(23)]
+    assert the_set_run(the_set + fidgeting) == the_set
+    assert separate_sets(the_set + fidgeting) == [the_set]
 
 
 def test_the_set_run_keeps_a_set_whose_lifter_paused_a_few_seconds() -> None:
@@ -886,3 +896,4 @@ def test_a_slow_glute_bridge_keeps_the_reps_whose_eccentrics_made_no_lobes() -> 
     sim = simulate_set("glute-bridge", "3110", reps=6, placement="bar", rate_hz=50.0, seed=10142)
     record = analyze_recording(sim.batch, get_exercise("glute-bridge"), parse_tempo("3110"), "bar")
     assert len(match_reps(record.reps, sim.truth)) >= 5
+

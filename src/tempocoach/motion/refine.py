@@ -670,19 +670,20 @@ def _halves(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
 
 def the_set_run(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
                 ) -> list[Rep]:
-    """The set's own run of reps: of the runs (rep_runs), the one with the most reps (the earlier on a
-    tie). Before and after a set the lifter walks, re-racks and fidgets, and some of that looks like
-    reps; the set itself does not stop for several reps' time."""
-    return max(rep_runs(reps, frame, settings), key=len)
+    """The set's own run of reps: of the runs (rep_runs), the one with the most lifting (_lifting; the
+    earlier on a tie). Before and after a set the lifter walks, re-racks and fidgets, and some of that
+    looks like reps; the set itself does not stop for several reps' time."""
+    return max(rep_runs(reps, frame, settings), key=_lifting)
 
 
 def separate_sets(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
                   ) -> list[list[Rep]]:
     """A recording of several sets (a whole session on a watch): the runs that are sets of their own,
-    in order. A set has at least min_set_reps reps and min_set_fraction of the biggest run's (warm-up
-    sets are shorter than working sets), and keeps the biggest run's cadence and range of motion: the
-    sets of one recording share a lift and a tempo, while the "reps" of a lifter moving about between
-    sets are small and come at odd intervals. Always at least the set's own run (the_set_run)."""
+    in order. A set has at least min_set_reps reps and min_set_fraction of the biggest run's (the one
+    with the most lifting, _lifting; warm-up sets are shorter than working sets), and keeps the
+    biggest run's cadence and range of motion: the sets of one recording share a lift and a tempo,
+    while the "reps" of a lifter moving about between sets are small and come at odd intervals.
+    Always at least the set's own run (the_set_run)."""
     s = settings or RefineSettings()
     return sets_like_the_biggest(rep_runs(reps, frame, s), s) or [the_set_run(reps, frame, s)]
 
@@ -693,7 +694,7 @@ def sets_like_the_biggest(runs: list[list[Rep]], settings: RefineSettings | None
     s = settings or RefineSettings()
     if not runs:
         return []
-    biggest = max(runs, key=len)
+    biggest = max(runs, key=_lifting)
     need = max(s.min_set_reps, s.min_set_fraction * len(biggest))
     slowest_s = s.set_cadence_factor * _cadence_s(biggest)
     smallest = s.min_set_range_fraction * _median_range(biggest)
@@ -706,10 +707,17 @@ def recording_sets(found: list[list[Rep]], settings: RefineSettings | None = Non
     from its own moving about only), held to the recording's biggest set as in separate_sets, and
     numbered: set_number per set, index through the recording."""
     if len(found) > 1:
-        found = sets_like_the_biggest(found, settings) or [max(found, key=len)]
+        found = sets_like_the_biggest(found, settings) or [max(found, key=_lifting)]
     reps = [replace(rep, set_number=number) for number, one_set in enumerate(found, start=1)
             for rep in one_set]
     return [replace(rep, index=k + 1) for k, rep in enumerate(reps)]
+
+
+def _lifting(run: list[Rep]) -> tuple[float, int]:
+    """How much lifting a run of reps holds: its reps times their median range of motion (then its
+    reps, where ranges are unknown). A lifter fidgeting after a set can make more "reps" than the set,
+    but far smaller ones."""
+    return len(run) * _median_range(run), len(run)
 
 
 def _median_range(run: list[Rep]) -> float:
