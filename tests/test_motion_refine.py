@@ -26,6 +26,7 @@ from tempocoach.motion.refine import (
     reversals,
     sensor_error_fit,
     separate_sets,
+    set_pace,
     set_span,
     smoothed_for_tempo,
     steady_between_lobes,
@@ -39,7 +40,7 @@ from tempocoach.motion.refine import (
 from tempocoach.motion.scoring import match_reps
 from tempocoach.sensors.base import FloatArray
 from tempocoach.sensors.simulator import simulate_session, simulate_set
-from tempocoach.tempo import parse_tempo
+from tempocoach.tempo import TempoCode, parse_tempo
 
 RATE_HZ = 100.0
 Lobes = list[tuple[int, int]]  # (sample index of a lobe's middle, sign), as acceleration_lobes gives
@@ -897,3 +898,16 @@ def test_a_slow_glute_bridge_keeps_the_reps_whose_eccentrics_made_no_lobes() -> 
     record = analyze_recording(sim.batch, get_exercise("glute-bridge"), parse_tempo("3110"), "bar")
     assert len(match_reps(record.reps, sim.truth)) >= 5
 
+
+def test_the_sets_pace_follows_reps_far_off_the_tempo_and_only_those() -> None:
+    tempo = parse_tempo("2010")
+    slow = [_rep_at(10.0 * k, move_s=4.0) for k in range(5)]  # 4 s each way against 2 and 1
+    assert set_pace(slow, tempo) == parse_tempo("4040")
+    rushed = [_rep_at(3.0 * k, move_s=0.5) for k in range(5)]
+    assert set_pace(rushed, parse_tempo("4040")) == TempoCode(0.5, 0.0, 0.5, 0.0)
+    # Live reads a slow phase short by up to half: that is no reason to change the pace.
+    read_short = [_rep_at(5.0 * k, move_s=1.8) for k in range(5)]
+    assert set_pace(read_short, parse_tempo("5010")) == parse_tempo("5010")
+    # An explosive phase stays explosive; two reps are too few to tell.
+    assert set_pace(slow, parse_tempo("20X0")).concentric_s is None
+    assert set_pace(slow[:2], tempo) == tempo

@@ -29,6 +29,7 @@ from tempocoach.motion.refine import (
     recording_sets,
     refine_translation,
     separate_sets,
+    set_pace,
     smoothed_for_tempo,
     with_tempo_sign,
 )
@@ -211,27 +212,28 @@ class MotionPipeline:
         """The sets found in one stretch, and its refined motion (or the live reps and motion when the
         lift gives refinement nothing to work with)."""
         assert self._tracker is not None
+        pace = set_pace(live_reps, self.tempo)
         if motion.unit == "rad":
             tracking = self._tracker.settings
             span_s = (live_reps[0].start_s, live_reps[-1].end_s) if live_reps else None
-            better = about_set_axis(motion, self.tempo.rep_duration_s, tracking.axis_lowpass_hz,
+            better = about_set_axis(motion, pace.rep_duration_s, tracking.axis_lowpass_hz,
                                     tracking.axis_min_rate_radps, reps_span_s=span_s)
-            better = smoothed_for_tempo(better or motion, self.tempo) or better
+            better = smoothed_for_tempo(better or motion, pace) or better
         else:
             settings = RefineSettings(rest_window_s=self._tracker.settings.rest_window_s)
             vertical = self.exercise.concentric != "horizontal"
             ahrs = not self._tracker.settings.gravity_frame
 
             def refined(fit_errors: bool) -> MotionFrame | None:
-                return refine_translation(motion, self.tempo, self.exercise.rom_m or 0.4, settings=settings,
+                return refine_translation(motion, pace, self.exercise.rom_m or 0.4, settings=settings,
                                           vertical=vertical, ahrs=ahrs, fit_errors=fit_errors,
                                           eccentric_first=self.exercise.phase_order[0] is Phase.ECCENTRIC)
 
             better = refined(True)
-            if fits_sensor_errors(self.tempo, vertical, ahrs, settings):
+            if fits_sensor_errors(pace, vertical, ahrs, settings):
                 # The error fit can explain a lift away where the sensor tilts in step with it (a bar
                 # on the hips), or leave its position wandering: the reading that finds more reps wins.
-                readings = [(self._sets_in(frame), frame) for frame in (better, refined(False))
+                readings = [(self._sets_in(frame, pace), frame) for frame in (better, refined(False))
                             if frame is not None]
                 if readings:
                     return max(readings, key=lambda reading: sum(map(len, reading[0])))
@@ -242,16 +244,16 @@ class MotionPipeline:
             signed = with_tempo_sign(best, self.tempo, live_reps)
             better = signed if signed is not best else better
         if better is None:
-            return [drop_edge_outliers(live_reps, motion, tempo=self.tempo)], motion
-        return self._sets_in(better), better
+            return [drop_edge_outliers(live_reps, motion, tempo=pace)], motion
+        return self._sets_in(better, pace), better
 
-    def _sets_in(self, frame: MotionFrame) -> list[list[Rep]]:
-        """The sets a fresh detector finds in a refined frame."""
-        detector = RepDetector(self.exercise, self.tempo, self._detector_settings, unit=frame.unit)
+    def _sets_in(self, frame: MotionFrame, pace: TempoCode) -> list[list[Rep]]:
+        """The sets a fresh detector finds in a refined frame, expecting the set's pace (set_pace)."""
+        detector = RepDetector(self.exercise, pace, self._detector_settings, unit=frame.unit)
         detector.update(frame)
         detector.finish()
         found = separate_sets(list(detector.reps), frame)
-        return [drop_edge_outliers(one_set, frame, tempo=self.tempo) for one_set in found]
+        return [drop_edge_outliers(one_set, frame, tempo=pace) for one_set in found]
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,

@@ -668,6 +668,38 @@ def _halves(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
     return abs(float(turn - start)), abs(float(end - turn))
 
 
+# Reps this many times slower, or quicker, than the tempo's set the pace instead. Quicker needs more:
+# live reads a slow phase short more often than long.
+SLOWER_PACE_FACTOR = 1.5
+QUICKER_PACE_FACTOR = 2.0
+
+
+def set_pace(reps: list[Rep], tempo: TempoCode, min_reps: int = 3) -> TempoCode:
+    """The tempo a set was lifted at, as far as its reps show. Where the reps' movements (eccentric
+    and concentric together, median over the reps) took far longer or shorter than the tempo's
+    (SLOWER_PACE_FACTOR, QUICKER_PACE_FACTOR), each timed movement phase at its median duration;
+    otherwise the tempo itself. Refinement and the post-set detector take what they expect (how long
+    a movement and a rep last, how hard it accelerates) from it, so the reps of a lifter who ignored
+    the tempo are still found; the report still judges them against the programmed tempo.
+    The gate is on whole reps: live readings of one phase are often off by half (a slow eccentric
+    read short, or, before a horizontal lift's sign is known, the phases swapped), while a lifter who
+    ignores the tempo is off on the whole rep. Explosive phases and pauses keep their targets."""
+    if len(reps) < min_reps:
+        return tempo
+    movements = (Phase.ECCENTRIC, Phase.CONCENTRIC)
+    moving_s = float(np.median([sum(rep.duration_of(phase) for phase in movements) for rep in reps]))
+    nominal_s = sum(tempo.nominal_s(phase) for phase in movements)
+    if nominal_s / QUICKER_PACE_FACTOR <= moving_s <= nominal_s * SLOWER_PACE_FACTOR:
+        return tempo
+
+    def paced(phase: Phase) -> float | None:
+        if tempo.is_explosive(phase):
+            return None
+        return float(np.median([rep.duration_of(phase) for rep in reps]))
+
+    return replace(tempo, eccentric_s=paced(Phase.ECCENTRIC), concentric_s=paced(Phase.CONCENTRIC))
+
+
 def the_set_run(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
                 ) -> list[Rep]:
     """The set's own run of reps: of the runs (rep_runs), the one with the most lifting (_lifting; the
