@@ -32,6 +32,7 @@ from tempocoach.tempo import TempoCode
 UP, DOWN, REST = 1, -1, 0
 MAX_PHASE_FACTOR = 3.0  # a movement longer than this many times its target (+ slack) is not a rep phase
 MAX_PHASE_SLACK_S = 2.0
+MAX_PHASE_FLOOR_S = 6.0  # ...but any up to this long may be one: a grinding rep, a lifter off tempo
 STOPPED_FRACTION_OF_PEAK = 0.25  # a movement slowed below this share of its peak speed...
 FLAT_FRACTION = 0.3  # ...whose velocity changed less than this share of the threshold...
 FLAT_WINDOW_S = 0.15  # ...over this long has stopped
@@ -41,7 +42,11 @@ STEPS_BETWEEN_SCANS = 8  # ...and after finding it at once, samples stepped befo
 SETTLING_FIT_FRACTION = 0.5  # a movement's end is fitted to its slowing below this share of its peak...
 MAX_SETTLING_S = 0.3  # ...and lies at most this long after its speed fell to the floor
 EDGE_LOOKBACK_S = 2.0  # a movement's start is searched no further back than this
-MIN_PHASE_FACTOR = 0.3  # rushed reps run at 50-70% of target; swings and fidgets far quicker
+# A first movement quicker than this share of its target is no attempt at a rep (a twitch). Lifters
+# who ignore a slow tempo move in a quarter of it (1 s of a 4 s eccentric) and must still be counted;
+# their size and their return tell swings and fidgets apart. (0.3 lost every rep of a 1010 lifter
+# programmed 4040.)
+MIN_PHASE_FACTOR = 0.1
 MIN_CREEP_S = 0.3  # a movement that crept this long before accelerating hard began when it did...
 CREEP_ACCEL_FRACTION = 0.25  # ...the creep's acceleration staying below this share of its peak...
 MAX_CREEP_MPS2 = 0.3  # ...and below this (an accelerometer offset left after learning is smaller)
@@ -504,7 +509,7 @@ class RepDetector:
         target = self.tempo.nominal_s(phase)
         if not self.tempo.is_explosive(phase) and duration_s < MIN_PHASE_FACTOR * target:
             return False  # far quicker than any attempt at the tempo: a swing, not a rep
-        return duration_s <= MAX_PHASE_FACTOR * target + MAX_PHASE_SLACK_S
+        return duration_s <= max(MAX_PHASE_FACTOR * target + MAX_PHASE_SLACK_S, MAX_PHASE_FLOOR_S)
 
     def _max_excursion(self) -> float:
         if len(self._rep_excursions) >= 2:
