@@ -210,9 +210,17 @@ class MotionPipeline:
     def _refine_stretch(self, motion: MotionFrame, live_reps: list[Rep]
                         ) -> tuple[list[list[Rep]], MotionFrame]:
         """The sets found in one stretch, and its refined motion (or the live reps and motion when the
-        lift gives refinement nothing to work with)."""
+        lift gives refinement nothing to work with). Where the live reps were lifted far off the tempo
+        (set_pace), the stretch is also refined expecting their pace, and the reading that finds more
+        reps wins (ties go to the tempo): live reps that are mostly handling make a false pace."""
+        paces = dict.fromkeys([self.tempo, set_pace(live_reps, self.tempo)])
+        readings = [self._refine_stretch_at(motion, live_reps, pace) for pace in paces]
+        return max(readings, key=lambda reading: sum(map(len, reading[0])))
+
+    def _refine_stretch_at(self, motion: MotionFrame, live_reps: list[Rep], pace: TempoCode
+                           ) -> tuple[list[list[Rep]], MotionFrame]:
+        """_refine_stretch, expecting the set to be lifted at `pace`."""
         assert self._tracker is not None
-        pace = set_pace(live_reps, self.tempo)
         if motion.unit == "rad":
             tracking = self._tracker.settings
             span_s = (live_reps[0].start_s, live_reps[-1].end_s) if live_reps else None
