@@ -508,7 +508,7 @@ class RepDetector:
         duration_s = move.end_s - move.start_s
         target = self.tempo.nominal_s(phase)
         if not self.tempo.is_explosive(phase) and duration_s < MIN_PHASE_FACTOR * target:
-            return False  # far quicker than any attempt at the tempo: a swing, not a rep
+            return False  # far quicker than any attempt at a rep: a twitch
         return duration_s <= max(MAX_PHASE_FACTOR * target + MAX_PHASE_SLACK_S, MAX_PHASE_FLOOR_S)
 
     def _max_excursion(self) -> float:
