@@ -729,9 +729,13 @@ def sets_like_the_biggest(runs: list[list[Rep]], settings: RefineSettings | None
     biggest = max(runs, key=_lifting)
     need = max(s.min_set_reps, s.min_set_fraction * len(biggest))
     slowest_s = s.set_cadence_factor * _cadence_s(biggest)
-    smallest = s.min_set_range_fraction * _median_range(biggest)
-    return [run for run in runs
-            if len(run) >= need and _cadence_s(run) <= slowest_s and _median_range(run) >= smallest]
+    alike = [run for run in runs if len(run) >= need and _cadence_s(run) <= slowest_s]
+    if not alike:
+        return []
+    # The range of motion is held to the median set's, not the biggest's: refined ranges vary from set
+    # to set by a third, and the set with the most lifting is often the one whose range came out big.
+    smallest = s.min_set_range_fraction * float(np.median([_median_range(run) for run in alike]))
+    return [run for run in alike if _median_range(run) >= smallest]
 
 
 def recording_sets(found: list[list[Rep]], settings: RefineSettings | None = None) -> list[Rep]:
