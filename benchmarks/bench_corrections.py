@@ -1,7 +1,7 @@
 """How often the live coach's corrections are right: the correction it would give after each live rep,
 checked against the simulated lifter's true phases.
 
-    python benchmarks/bench_corrections.py [--sets 240] [--seed 0] [--jobs 2] [--breaths 0.5]
+    python benchmarks/bench_corrections.py [--sets 240] [--seed 0] [--jobs 2] [--breaths 0.5] [--off-tempo]
 
 Each live rep that matches a true rep goes through the coach's own CorrectionPlanner (one correction
 per rep at most, never the same words twice in a row, none after the last planned rep). A correction
@@ -9,6 +9,8 @@ is right when the report's rule, applied to the true rep, finds the same phase o
 The simulated lifter keeps the tempo to within 10-20% and never skips a pause, so on the default
 grid most corrections have nothing real to catch: what is printed is chiefly the false-alarm rate.
 --breaths makes that share of the tempo's 0 s pauses a real 0.3-1.5 s breath (something to catch).
+--off-tempo has the lifter keep another tempo than the programmed one (bench_detector's draw): then
+most reps have something real to correct.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
-from bench_detector import grid
+from bench_detector import grid, lifted_tempo
 from tempocoach.coach.corrections import CorrectionPlanner, rep_deviations
 from tempocoach.coach.cues import cue_library
 from tempocoach.coach.report import ReportSettings
@@ -37,8 +39,8 @@ def run_one(args: tuple[tuple[str, str, str, float, int], float]) -> tuple[int, 
     """(live reps matched, [(kind of correction, right?)]) for one simulated set."""
     (exercise_id, tempo_code, placement, rate_hz, seed), breaths = args
     exercise, tempo = get_exercise(exercise_id), parse_tempo(tempo_code)
-    sim = simulate_set(exercise_id, tempo_code, reps=REPS, placement=placement, rate_hz=rate_hz, seed=seed,
-                       lifter=LifterConfig(unplanned_pause_prob=breaths))
+    sim = simulate_set(exercise_id, lifted_tempo(tempo_code, seed), reps=REPS, placement=placement,
+                       rate_hz=rate_hz, seed=seed, lifter=LifterConfig(unplanned_pause_prob=breaths))
     pipe = MotionPipeline(exercise, tempo, placement, rate_hz)
     for batch in sim.batches(max(1, round(rate_hz / 20))):
         pipe.update(batch)
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--breaths", type=float, default=0.0,
                         help="share of the tempo's 0 s pauses the lifter turns into a real breath")
+    parser.add_argument("--off-tempo", action="store_true", help="the lifter keeps another tempo")
     args = parser.parse_args(argv)
     specs = [(spec, args.breaths) for spec in grid(args.sets, args.seed)]
     with ProcessPoolExecutor(args.jobs) as pool:
@@ -77,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             said[kind] += 1
             right[kind] += ok
     total = sum(said.values())
-    print(f"{args.sets} sets, seed {args.seed}, breaths {args.breaths:g}: {reps} live reps matched, "
+    lifter = ", off tempo" if args.off_tempo else ""
+    print(f"{args.sets} sets, seed {args.seed}, breaths {args.breaths:g}{lifter}: {reps} live reps matched, "
           f"{total} corrections ({total / max(reps, 1):.2f} per rep), "
           f"{sum(right.values()) / max(total, 1):.0%} right")
     for kind in sorted(said):
