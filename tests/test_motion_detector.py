@@ -688,6 +688,13 @@ def test_the_post_set_pass_finds_the_reps_of_a_lifter_far_slower_than_the_tempo(
     assert refined >= 11
 
 
+def test_the_post_set_pass_finds_the_reps_of_a_lifter_holding_pauses_the_tempo_has_not() -> None:
+    # 4212 lifted against a programmed 3010: 2 s pauses where the post-set pass expected none, so it
+    # trusted none of that quiet as rest and found 2 of 6. Live read the bottom pauses at ~2 s.
+    sim = simulate_set("leg-press", "4212", reps=6, placement="bar", rate_hz=100.0, seed=40)
+    assert len(match_reps(_run_programmed(sim, "3010").refined()[0], sim.truth)) >= 5
+
+
 def test_live_reps_that_are_mostly_handling_make_no_false_pace() -> None:
     # A slow wrist row at 50 Hz: live found 3 "reps", 1 of them real and far quicker than 4040. Refined
     # at that pace alone the post-set pass found 2 of 6; refined both ways, the tempo's reading wins.

@@ -916,6 +916,11 @@ def test_the_sets_pace_follows_reps_far_off_the_tempo_and_only_those() -> None:
     # Live reads a slow phase short by up to half: that is no reason to change the pace.
     read_short = [_rep_at(5.0 * k, move_s=1.8) for k in range(5)]
     assert set_pace(read_short, parse_tempo("5010")) == parse_tempo("5010")
+    # A pause held far longer than the tempo's sets the pace too; one read short does not (live often
+    # reads through a pause that was held).
+    held = [_rep_at(8.0 * k, bottom_pause_s=2.0, move_s=2.0) for k in range(5)]
+    assert set_pace(held, parse_tempo("2010")) == parse_tempo("2210")
+    assert set_pace(slow, parse_tempo("4242")) == parse_tempo("4242")
     # An explosive phase stays explosive; two reps are too few to tell.
     assert set_pace(slow, parse_tempo("20X0")).concentric_s is None
     assert set_pace(slow[:2], tempo) == tempo

@@ -672,32 +672,42 @@ def _halves(rep: Rep, frame: MotionFrame) -> tuple[float, float]:
 # live reads a slow phase short more often than long.
 SLOWER_PACE_FACTOR = 1.5
 QUICKER_PACE_FACTOR = 2.0
+PAUSE_PACE_SLACK_S = 0.75  # pauses held this much longer than twice their target set theirs
 
 
 def set_pace(reps: list[Rep], tempo: TempoCode, min_reps: int = 3) -> TempoCode:
-    """The tempo a set was lifted at, as far as its reps show. Where the reps' movements (eccentric
-    and concentric together, median over the reps) took far longer or shorter than the tempo's
-    (SLOWER_PACE_FACTOR, QUICKER_PACE_FACTOR), each timed movement phase at its median duration;
-    otherwise the tempo itself. Refinement and the post-set detector take what they expect (how long
-    a movement and a rep last, how hard it accelerates) from it, so the reps of a lifter who ignored
-    the tempo are still found; the report still judges them against the programmed tempo.
-    The gate is on whole reps: live readings of one phase are often off by half (a slow eccentric
-    read short, or, before a horizontal lift's sign is known, the phases swapped), while a lifter who
-    ignores the tempo is off on the whole rep. Explosive phases and pauses keep their targets."""
+    """The tempo a set was lifted at, as far as its reps show; the tempo itself where they keep it.
+    Refinement and the post-set detector take what they expect (how long a movement, a pause and a
+    rep last, how hard a movement accelerates) from it, so the reps of a lifter who ignored the tempo
+    are still found; the report still judges them against the programmed tempo.
+    - Movements: where the reps' movements (eccentric and concentric together, median over the reps)
+      took far longer or shorter than the tempo's (SLOWER_PACE_FACTOR, QUICKER_PACE_FACTOR), each
+      timed one at its median duration. The gate is on whole reps: live readings of one phase are
+      often off by half (a slow eccentric read short, or, before a horizontal lift's sign is known,
+      the phases swapped), while a lifter who ignores the tempo is off on the whole rep.
+    - Pauses: at their median where that is far longer than the target (twice it and
+      PAUSE_PACE_SLACK_S more: a lifter holding a pause the tempo has not got). Not shorter: live
+      often reads through a pause that was held.
+    Explosive phases stay explosive."""
     if len(reps) < min_reps:
         return tempo
+
+    def median_s(phase: Phase) -> float:
+        return float(np.median([rep.duration_of(phase) for rep in reps]))
+
     movements = (Phase.ECCENTRIC, Phase.CONCENTRIC)
     moving_s = float(np.median([sum(rep.duration_of(phase) for phase in movements) for rep in reps]))
     nominal_s = sum(tempo.nominal_s(phase) for phase in movements)
-    if nominal_s / QUICKER_PACE_FACTOR <= moving_s <= nominal_s * SLOWER_PACE_FACTOR:
-        return tempo
-
-    def paced(phase: Phase) -> float | None:
-        if tempo.is_explosive(phase):
-            return None
-        return float(np.median([rep.duration_of(phase) for rep in reps]))
-
-    return replace(tempo, eccentric_s=paced(Phase.ECCENTRIC), concentric_s=paced(Phase.CONCENTRIC))
+    off_pace = not nominal_s / QUICKER_PACE_FACTOR <= moving_s <= nominal_s * SLOWER_PACE_FACTOR
+    paced: dict[Phase, float | None] = {}
+    for phase in Phase:
+        target_s = tempo.target_s(phase)
+        if phase in movements:
+            paced[phase] = median_s(phase) if off_pace and target_s is not None else target_s
+        else:
+            held_s = median_s(phase)
+            paced[phase] = held_s if held_s > 2 * tempo.nominal_s(phase) + PAUSE_PACE_SLACK_S else target_s
+    return TempoCode(*(paced[phase] for phase in Phase))
 
 
 def the_set_run(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
