@@ -261,7 +261,8 @@ def gyro_seen(batch: ImuBatch) -> bool | None:
 def needs_gravity_frame(batch: ImuBatch, no_gyro: bool | None = None) -> bool:
     """No usable gyro for an AHRS: absent (gyro_absent, unless `no_gyro` says already) or a stream full
     of holes."""
-    if gyro_absent(batch) if no_gyro is None else no_gyro:
+    absent = gyro_absent(batch) if no_gyro is None else no_gyro
+    if absent:
         return True
     if len(batch) < 20:
         return False

@@ -42,6 +42,7 @@ BLOCK_S = 0.05  # the core's step; samples wait at most this long for their bloc
 FIRST_STEP_S = OrientationSettings.level_window_s
 RATE_SAMPLES = 8  # samples needed to estimate an unknown rate
 GYRO_WAIT_S = 10.0  # still samples kept while a gyro reading all zeros says nothing yet
+Reading = tuple[list[list[Rep]], MotionFrame]  # the sets found in a stretch, and its refined motion
 
 
 class MotionPipeline:
@@ -207,18 +208,16 @@ class MotionPipeline:
             parts.append(part_motion)
         return recording_sets(found), MotionFrame.concat(parts)
 
-    def _refine_stretch(self, motion: MotionFrame, live_reps: list[Rep]
-                        ) -> tuple[list[list[Rep]], MotionFrame]:
+    def _refine_stretch(self, motion: MotionFrame, live_reps: list[Rep]) -> Reading:
         """The sets found in one stretch, and its refined motion (or the live reps and motion when the
         lift gives refinement nothing to work with). Where the live reps were lifted far off the tempo
         (set_pace), the stretch is also refined expecting their pace, and the reading that finds more
         reps wins (ties go to the tempo): live reps that are mostly handling make a false pace."""
         paces = dict.fromkeys([self.tempo, set_pace(live_reps, self.tempo)])
         readings = [self._refine_stretch_at(motion, live_reps, pace) for pace in paces]
-        return max(readings, key=lambda reading: sum(map(len, reading[0])))
+        return _most_reps(readings)
 
-    def _refine_stretch_at(self, motion: MotionFrame, live_reps: list[Rep], pace: TempoCode
-                           ) -> tuple[list[list[Rep]], MotionFrame]:
+    def _refine_stretch_at(self, motion: MotionFrame, live_reps: list[Rep], pace: TempoCode) -> Reading:
         """_refine_stretch, expecting the set to be lifted at `pace`."""
         assert self._tracker is not None
         if motion.unit == "rad":
@@ -244,7 +243,7 @@ class MotionPipeline:
                 readings = [(self._sets_in(frame, pace), frame) for frame in (better, refined(False))
                             if frame is not None]
                 if readings:
-                    return max(readings, key=lambda reading: sum(map(len, reading[0])))
+                    return _most_reps(readings)
         if self.exercise.concentric == "horizontal":
             # Neither gravity nor the rotation's sense says which way is the concentric: the tempo
             # may. Read the other way round, the live reps are no use: the fresh detector reads it.
@@ -262,6 +261,11 @@ class MotionPipeline:
         detector.finish()
         found = separate_sets(list(detector.reps), frame)
         return [drop_edge_outliers(one_set, frame, tempo=pace) for one_set in found]
+
+
+def _most_reps(readings: list[Reading]) -> Reading:
+    """Of several readings of one stretch, the one that finds the most reps (the first on a tie)."""
+    return max(readings, key=lambda reading: sum(map(len, reading[0])))
 
 
 def analyze_recording(batch: ImuBatch, exercise: Exercise, tempo: TempoCode, placement: str,

@@ -707,7 +707,8 @@ def set_pace(reps: list[Rep], tempo: TempoCode, min_reps: int = 3) -> TempoCode:
         else:
             held_s = median_s(phase)
             paced[phase] = held_s if held_s > 2 * tempo.nominal_s(phase) + PAUSE_PACE_SLACK_S else target_s
-    return TempoCode(*(paced[phase] for phase in Phase))
+    return TempoCode(eccentric_s=paced[Phase.ECCENTRIC], bottom_pause_s=paced[Phase.BOTTOM_PAUSE],
+                     concentric_s=paced[Phase.CONCENTRIC], top_pause_s=paced[Phase.TOP_PAUSE])
 
 
 def the_set_run(reps: list[Rep], frame: MotionFrame | None = None, settings: RefineSettings | None = None
